@@ -1,0 +1,155 @@
+//! The request context: the condition keys a request carries, those it carries
+//! with values nobody knows, and those it certainly does not carry.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A context value as conditions see it: one or several strings. Booleans and
+/// numbers are kept in their canonical text form (`true`, `42`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CtxValue {
+    Single(String),
+    Multi(Vec<String>),
+}
+
+impl CtxValue {
+    pub fn values(&self) -> &[String] {
+        match self {
+            CtxValue::Single(s) => std::slice::from_ref(s),
+            CtxValue::Multi(v) => v,
+        }
+    }
+    pub fn is_multi(&self) -> bool {
+        matches!(self, CtxValue::Multi(_))
+    }
+}
+
+/// What a lookup found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup<'a> {
+    Present(&'a CtxValue),
+    Absent,
+    /// The value is not known. `carried` says whether the key is known to be in
+    /// the request (simulate's `unknown_keys`) or not even that.
+    Unknown { carried: bool },
+}
+
+/// What a key that was not mentioned at all means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Missing {
+    /// Absent from the request (simulate: exactly as AWS treats it).
+    #[default]
+    Absent,
+    /// Unknown (the doctor: a key it cannot derive may be in the real request).
+    Unknown,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Context {
+    values: BTreeMap<String, CtxValue>,
+    unknown: BTreeSet<String>,
+    unknown_prefixes: Vec<String>,
+    absent: BTreeSet<String>,
+    absent_prefixes: Vec<String>,
+    pub missing: Missing,
+}
+
+impl Context {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn with_missing(missing: Missing) -> Self {
+        Context {
+            missing,
+            ..Self::default()
+        }
+    }
+    pub fn set(&mut self, key: &str, value: CtxValue) {
+        let k = key.to_ascii_lowercase();
+        self.unknown.remove(&k);
+        self.absent.remove(&k);
+        self.values.insert(k, value);
+    }
+    pub fn set_str(&mut self, key: &str, value: impl Into<String>) {
+        self.set(key, CtxValue::Single(value.into()));
+    }
+    /// Set a key only when nothing was said about it yet.
+    pub fn set_default(&mut self, key: &str, value: CtxValue) {
+        let k = key.to_ascii_lowercase();
+        if !self.values.contains_key(&k) && !self.unknown.contains(&k) && !self.absent.contains(&k)
+        {
+            self.values.insert(k, value);
+        }
+    }
+    pub fn mark_unknown(&mut self, key: &str) {
+        let k = key.to_ascii_lowercase();
+        if let Some(prefix) = k.strip_suffix('*') {
+            self.unknown_prefixes.push(prefix.to_string());
+        } else {
+            self.values.remove(&k);
+            self.unknown.insert(k);
+        }
+    }
+    /// The key is certainly not in the request. A trailing `*` marks a prefix.
+    pub fn mark_absent(&mut self, key: &str) {
+        let k = key.to_ascii_lowercase();
+        if let Some(prefix) = k.strip_suffix('*') {
+            self.absent_prefixes.push(prefix.to_string());
+        } else {
+            self.values.remove(&k);
+            self.absent.insert(k);
+        }
+    }
+    pub fn get(&self, key: &str) -> Option<&CtxValue> {
+        self.values.get(&key.to_ascii_lowercase())
+    }
+    pub fn lookup(&self, key: &str) -> Lookup<'_> {
+        let k = key.to_ascii_lowercase();
+        if let Some(v) = self.values.get(&k) {
+            return Lookup::Present(v);
+        }
+        if self.unknown.contains(&k) {
+            return Lookup::Unknown { carried: true };
+        }
+        if self.absent.contains(&k) {
+            return Lookup::Absent;
+        }
+        if self.unknown_prefixes.iter().any(|p| k.starts_with(p)) {
+            return Lookup::Unknown { carried: false };
+        }
+        if self.absent_prefixes.iter().any(|p| k.starts_with(p)) {
+            return Lookup::Absent;
+        }
+        match self.missing {
+            Missing::Absent => Lookup::Absent,
+            Missing::Unknown => Lookup::Unknown { carried: false },
+        }
+    }
+    pub fn keys(&self) -> impl Iterator<Item = (&String, &CtxValue)> {
+        self.values.iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_case_insensitive() {
+        let mut c = Context::new();
+        c.set_str("aws:SourceVpce", "vpce-1");
+        assert!(matches!(c.lookup("AWS:SOURCEVPCE"), Lookup::Present(_)));
+    }
+
+    #[test]
+    fn missing_policy_decides_unmentioned_keys() {
+        let mut c = Context::with_missing(Missing::Unknown);
+        c.mark_absent("s3:x-amz-server-side-encryption*");
+        assert_eq!(c.lookup("aws:SourceIp"), Lookup::Unknown { carried: false });
+        assert_eq!(
+            c.lookup("s3:x-amz-server-side-encryption-aws-kms-key-id"),
+            Lookup::Absent
+        );
+        let c = Context::new();
+        assert_eq!(c.lookup("aws:SourceIp"), Lookup::Absent);
+    }
+}

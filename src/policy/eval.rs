@@ -1,0 +1,655 @@
+//! Request evaluation: AWS's authorization logic over every policy type, in three
+//! values. Explicit deny beats allow; no allow is an implicit deny; same-account
+//! requests need identity OR resource policy, cross-account ones both; KMS key
+//! policies are primary; boundaries, session policies, SCP levels and endpoint
+//! policies must each allow; RCPs only deny.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::context::{Context, CtxValue, Lookup};
+use super::matching::{action_matches, resource_matches, variable_keys};
+use super::model::{Effect, Policy, PolicyKind, Statement};
+use super::principal::{Principal, PrincipalMatch, match_block};
+use super::service;
+use super::tri::Tri;
+
+/// One request to decide.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub principal: Principal,
+    pub action: String,
+    pub resource: String,
+    /// The account owning the resource; from the ARN when it has one, else the
+    /// principal's.
+    pub resource_account: Option<String>,
+    pub context: Context,
+}
+
+impl Request {
+    pub fn resource_account(&self) -> Option<String> {
+        if let Some(a) = &self.resource_account {
+            return Some(a.clone());
+        }
+        let acct = self.resource.splitn(6, ':').nth(4).unwrap_or("");
+        if !acct.is_empty() {
+            return Some(acct.to_string());
+        }
+        self.principal.account().map(str::to_string)
+    }
+
+    /// Fill in the keys a request always carries and that follow from the
+    /// principal and resource, unless the caller said something about them.
+    pub fn derive_context(&mut self) {
+        let ra = self.resource_account();
+        let p = &self.principal;
+        let c = &mut self.context;
+        if let Some(arn) = p.principal_arn() {
+            c.set_default("aws:PrincipalArn", CtxValue::Single(arn));
+        }
+        if let Some(acct) = p.account() {
+            c.set_default("aws:PrincipalAccount", CtxValue::Single(acct.to_string()));
+            if self.action.to_ascii_lowercase().starts_with("kms:") {
+                c.set_default("kms:CallerAccount", CtxValue::Single(acct.to_string()));
+            }
+        }
+        c.set_default(
+            "aws:PrincipalType",
+            CtxValue::Single(p.principal_type().to_string()),
+        );
+        if let Principal::User { name, .. } = p {
+            c.set_default("aws:username", CtxValue::Single(name.clone()));
+        }
+        c.set_default(
+            "aws:PrincipalIsAWSService",
+            CtxValue::Single(p.is_service().to_string()),
+        );
+        if let Some(ra) = ra {
+            c.set_default("aws:ResourceAccount", CtxValue::Single(ra));
+        }
+    }
+
+    fn is_kms_key(&self) -> bool {
+        let parts: Vec<&str> = self.resource.splitn(6, ':').collect();
+        parts.len() == 6 && parts[0] == "arn" && parts[2] == "kms" && parts[5].starts_with("key/")
+    }
+}
+
+/// A policy with the name it is reported under (`identity_policies[0]`, or the
+/// doctor's `role BobCopyRole inline policy copy`).
+#[derive(Debug, Clone, Copy)]
+pub struct Labeled<'a> {
+    pub label: &'a str,
+    pub policy: &'a Policy,
+}
+
+/// A KMS grant, as the doctor reads it from ListGrants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub label: String,
+    pub grantee: String,
+    /// Operation names without the `kms:` prefix (`Decrypt`).
+    pub operations: Vec<String>,
+    pub encryption_context_subset: Option<BTreeMap<String, String>>,
+    pub encryption_context_equals: Option<BTreeMap<String, String>>,
+}
+
+/// Everything that takes part in one decision. Absent parts do not take part.
+#[derive(Debug, Clone, Default)]
+pub struct PolicySet<'a> {
+    pub identity: Vec<Labeled<'a>>,
+    pub resource: Option<Labeled<'a>>,
+    pub boundaries: Vec<Labeled<'a>>,
+    pub session: Option<Labeled<'a>>,
+    /// SCP levels from the root down; `None`: the account is in no organization.
+    pub scp: Option<Vec<Vec<Labeled<'a>>>>,
+    pub rcp: Vec<Vec<Labeled<'a>>>,
+    pub endpoints: Vec<Labeled<'a>>,
+    pub grants: Vec<Grant>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PolicyType {
+    Identity,
+    Resource,
+    Boundary,
+    Session,
+    Scp,
+    Rcp,
+    Endpoint,
+}
+
+impl PolicyType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PolicyType::Identity => "identity",
+            PolicyType::Resource => "resource",
+            PolicyType::Boundary => "boundary",
+            PolicyType::Session => "session",
+            PolicyType::Scp => "scp",
+            PolicyType::Rcp => "rcp",
+            PolicyType::Endpoint => "endpoint",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionKind {
+    Allowed,
+    ImplicitDeny,
+    ExplicitDeny,
+    Unknown,
+}
+
+impl DecisionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DecisionKind::Allowed => "allowed",
+            DecisionKind::ImplicitDeny => "implicit_deny",
+            DecisionKind::ExplicitDeny => "explicit_deny",
+            DecisionKind::Unknown => "unknown",
+        }
+    }
+}
+
+/// A statement whose outcome hangs on a key nobody knows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnknownRef {
+    pub key: String,
+    pub policy: String,
+    pub statement: usize,
+    #[serde(skip)]
+    pub pointer: String,
+    #[serde(skip)]
+    pub effect: Option<Effect>,
+}
+
+/// A statement that applied to the request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MatchedRef {
+    pub policy: String,
+    pub statement: usize,
+    pub sid: Option<String>,
+    #[serde(serialize_with = "ser_effect")]
+    pub effect: Effect,
+    #[serde(skip)]
+    pub pointer: String,
+    #[serde(skip)]
+    pub policy_type: Option<PolicyType>,
+}
+
+fn ser_effect<S: serde::Serializer>(e: &Effect, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(e.as_str())
+}
+
+/// Each gate's own answer, for messages that say which side is missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Gates {
+    pub identity: Tri,
+    pub resource: Tri,
+    /// KMS: the key policy grants the principal directly (not by delegation).
+    pub resource_direct: Tri,
+    /// KMS: the key policy delegates to the principal's account (its root).
+    pub resource_delegates: Tri,
+    pub boundary: Tri,
+    pub session: Tri,
+    pub scp: Tri,
+    pub endpoint: Tri,
+    pub grant: Tri,
+    pub deny: Tri,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Decision {
+    pub decision: DecisionKind,
+    pub blocked_by: Vec<PolicyType>,
+    pub unknown_because: Vec<UnknownRef>,
+    pub matched: Vec<MatchedRef>,
+    #[serde(skip)]
+    pub gates: Gates,
+}
+
+impl Decision {
+    pub fn allowed(&self) -> bool {
+        self.decision == DecisionKind::Allowed
+    }
+    /// The deny statements that applied.
+    pub fn denies(&self) -> impl Iterator<Item = &MatchedRef> {
+        self.matched.iter().filter(|m| m.effect == Effect::Deny)
+    }
+    /// As a three-valued "is it allowed".
+    pub fn tri(&self) -> Tri {
+        match self.decision {
+            DecisionKind::Allowed => Tri::True,
+            DecisionKind::Unknown => Tri::Unknown,
+            _ => Tri::False,
+        }
+    }
+}
+
+/// How one statement relates to the request.
+#[derive(Debug, Clone)]
+struct StmtEval {
+    applies: Tri,
+    principal: PrincipalMatch,
+    unknown_keys: Vec<String>,
+}
+
+fn eval_statement(st: &Statement, policy: &Policy, req: &Request, resource: &str) -> StmtEval {
+    let no = StmtEval {
+        applies: Tri::False,
+        principal: PrincipalMatch::No,
+        unknown_keys: Vec::new(),
+    };
+    if st.effect.is_none() {
+        return no;
+    }
+    // Action
+    let Some(action) = &st.action else { return no };
+    let hit = action.items.iter().any(|a| action_matches(&a.value, &req.action));
+    if hit == action.negated {
+        return no;
+    }
+    // Principal
+    let principal = if policy.kind.needs_principal() {
+        match &st.principal {
+            Some(block) => match_block(block, &req.principal),
+            None => PrincipalMatch::No,
+        }
+    } else {
+        PrincipalMatch::Wildcard
+    };
+    if !principal.matched() {
+        return no;
+    }
+    let mut unknown_keys = Vec::new();
+    // Resource (a trust policy's resource is the role itself)
+    let res = match &st.resource {
+        None if policy.kind == PolicyKind::Trust => Tri::True,
+        None => Tri::False,
+        Some(block) => {
+            let mut any = Tri::False;
+            for item in &block.items {
+                let m = resource_matches(&item.value, policy.version, &req.context, resource);
+                if m == Tri::Unknown {
+                    unknown_keys.extend(unknown_vars(&item.value, &req.context));
+                }
+                any = any.or(m);
+                if any.is_true() {
+                    break;
+                }
+            }
+            if block.negated { any.not() } else { any }
+        }
+    };
+    if res.is_false() {
+        return no;
+    }
+    // Conditions: every entry must hold
+    let mut cond = Tri::True;
+    for c in &st.conditions {
+        let values: Vec<String> = c.values.iter().map(|v| v.value.clone()).collect();
+        let r = c.operator.eval(&c.key, &values, policy.version, &req.context);
+        if r == Tri::Unknown {
+            match req.context.lookup(&c.key) {
+                Lookup::Unknown { .. } => unknown_keys.push(c.key.clone()),
+                _ => {
+                    for v in &values {
+                        unknown_keys.extend(unknown_vars(v, &req.context));
+                    }
+                }
+            }
+        }
+        cond = cond.and(r);
+        if cond.is_false() {
+            return no;
+        }
+    }
+    let applies = res.and(cond);
+    if applies != Tri::Unknown {
+        unknown_keys.clear();
+    }
+    unknown_keys.dedup();
+    StmtEval {
+        applies,
+        principal,
+        unknown_keys,
+    }
+}
+
+fn unknown_vars(text: &str, ctx: &Context) -> Vec<String> {
+    variable_keys(text)
+        .into_iter()
+        .filter(|k| matches!(ctx.lookup(k), Lookup::Unknown { .. }))
+        .collect()
+}
+
+/// The allow/deny outcome of one policy document.
+#[derive(Debug, Clone)]
+struct PolicyEval {
+    deny: Tri,
+    allow: Tri,
+    /// Allows naming the exact user or session ARN.
+    allow_exact: Tri,
+    /// Allows through the principal's own account (root) — KMS delegation.
+    allow_account: Tri,
+    /// Every other allow (role ARN, `*`, service).
+    allow_other: Tri,
+}
+
+struct Evaluator<'r> {
+    req: &'r Request,
+    resource: &'r str,
+    matched: Vec<MatchedRef>,
+    unknowns: Vec<UnknownRef>,
+}
+
+impl<'r> Evaluator<'r> {
+    fn policy(&mut self, lp: &Labeled<'_>, ty: PolicyType) -> PolicyEval {
+        let mut out = PolicyEval {
+            deny: Tri::False,
+            allow: Tri::False,
+            allow_exact: Tri::False,
+            allow_account: Tri::False,
+            allow_other: Tri::False,
+        };
+        for st in &lp.policy.statements {
+            let e = eval_statement(st, lp.policy, self.req, self.resource);
+            if e.applies.is_false() {
+                continue;
+            }
+            let Some(effect) = st.effect else { continue };
+            if e.applies.is_true() {
+                self.matched.push(MatchedRef {
+                    policy: lp.label.to_string(),
+                    statement: st.index,
+                    sid: st.sid.clone(),
+                    effect,
+                    pointer: st.pointer.clone(),
+                    policy_type: Some(ty),
+                });
+            } else {
+                for key in &e.unknown_keys {
+                    self.unknowns.push(UnknownRef {
+                        key: key.clone(),
+                        policy: lp.label.to_string(),
+                        statement: st.index,
+                        pointer: st.pointer.clone(),
+                        effect: Some(effect),
+                    });
+                }
+            }
+            match effect {
+                Effect::Deny => out.deny = out.deny.or(e.applies),
+                Effect::Allow => {
+                    out.allow = out.allow.or(e.applies);
+                    match e.principal {
+                        PrincipalMatch::Exact => out.allow_exact = out.allow_exact.or(e.applies),
+                        PrincipalMatch::Account => {
+                            out.allow_account = out.allow_account.or(e.applies)
+                        }
+                        _ => out.allow_other = out.allow_other.or(e.applies),
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+fn grant_allows(grants: &[Grant], req: &Request) -> Tri {
+    let op = match req.action.split_once(':') {
+        Some((svc, op)) if svc.eq_ignore_ascii_case("kms") => op,
+        _ => return Tri::False,
+    };
+    let who = req.principal.principal_arn();
+    let mut any = Tri::False;
+    for g in grants {
+        let grantee_ok = Some(&g.grantee) == who.as_ref()
+            || req.principal.display() == g.grantee
+            || req
+                .principal
+                .account()
+                .is_some_and(|a| g.grantee == format!("arn:aws:iam::{a}:root"));
+        if !grantee_ok || !g.operations.iter().any(|o| o.eq_ignore_ascii_case(op)) {
+            continue;
+        }
+        let mut ok = Tri::True;
+        let pairs = g
+            .encryption_context_subset
+            .iter()
+            .chain(g.encryption_context_equals.iter());
+        for constraint in pairs {
+            for (k, v) in constraint {
+                let key = format!("kms:EncryptionContext:{k}");
+                ok = ok.and(match req.context.lookup(&key) {
+                    Lookup::Present(cv) => Tri::from(cv.values().iter().any(|x| x == v)),
+                    Lookup::Absent => Tri::False,
+                    Lookup::Unknown { .. } => Tri::Unknown,
+                });
+            }
+        }
+        if let Some(eq) = &g.encryption_context_equals {
+            // no other context keys than the ones listed
+            if let Lookup::Present(keys) = req.context.lookup("kms:EncryptionContextKeys") {
+                ok = ok.and(Tri::from(keys.values().iter().all(|k| eq.contains_key(k))));
+            }
+        }
+        any = any.or(ok);
+    }
+    any
+}
+
+/// Decide one request.
+pub fn evaluate(req: &Request, set: &PolicySet<'_>) -> Decision {
+    let resource = service::effective_resource(&req.action, &req.resource);
+    let mut ev = Evaluator {
+        req,
+        resource,
+        matched: Vec::new(),
+        unknowns: Vec::new(),
+    };
+    let p = &req.principal;
+    let has_identity = p.has_identity();
+    let is_kms = req.is_kms_key();
+    let ra = req.resource_account();
+    let same = p.account().is_some() && p.account() == ra.as_deref();
+
+    let mut deny = Tri::False;
+    let mut explicit: Vec<PolicyType> = Vec::new();
+    let note_deny = |d: Tri, ty: PolicyType, deny: &mut Tri, explicit: &mut Vec<PolicyType>| {
+        *deny = deny.or(d);
+        if d.is_true() && !explicit.contains(&ty) {
+            explicit.push(ty);
+        }
+    };
+
+    // Identity side
+    let mut identity = Tri::False;
+    if has_identity {
+        for lp in &set.identity {
+            let e = ev.policy(lp, PolicyType::Identity);
+            note_deny(e.deny, PolicyType::Identity, &mut deny, &mut explicit);
+            identity = identity.or(e.allow);
+        }
+        if matches!(p, Principal::Root { .. }) {
+            // the root user has every permission its account has
+            identity = Tri::True;
+        }
+    }
+    let mut boundary = Tri::True;
+    let mut session = Tri::True;
+    let mut scp = Tri::True;
+    if has_identity {
+        for lp in &set.boundaries {
+            let e = ev.policy(lp, PolicyType::Boundary);
+            note_deny(e.deny, PolicyType::Boundary, &mut deny, &mut explicit);
+            boundary = boundary.and(e.allow);
+        }
+        if let Some(lp) = &set.session {
+            let e = ev.policy(lp, PolicyType::Session);
+            note_deny(e.deny, PolicyType::Session, &mut deny, &mut explicit);
+            session = e.allow;
+        }
+        if let Some(levels) = &set.scp {
+            for level in levels {
+                let mut level_allow = Tri::False;
+                for lp in level {
+                    let e = ev.policy(lp, PolicyType::Scp);
+                    note_deny(e.deny, PolicyType::Scp, &mut deny, &mut explicit);
+                    level_allow = level_allow.or(e.allow);
+                }
+                scp = scp.and(level_allow);
+            }
+        }
+    }
+    // Resource side
+    let (mut r_any, mut r_exact, mut r_account, mut r_other) =
+        (Tri::False, Tri::False, Tri::False, Tri::False);
+    if let Some(lp) = &set.resource {
+        let e = ev.policy(lp, PolicyType::Resource);
+        note_deny(e.deny, PolicyType::Resource, &mut deny, &mut explicit);
+        r_any = e.allow;
+        r_exact = e.allow_exact;
+        r_account = e.allow_account;
+        r_other = e.allow_other;
+    }
+    if !p.is_service() {
+        for level in &set.rcp {
+            for lp in level {
+                let e = ev.policy(lp, PolicyType::Rcp);
+                note_deny(e.deny, PolicyType::Rcp, &mut deny, &mut explicit);
+            }
+        }
+    }
+    let mut endpoint = Tri::True;
+    for lp in &set.endpoints {
+        let e = ev.policy(lp, PolicyType::Endpoint);
+        note_deny(e.deny, PolicyType::Endpoint, &mut deny, &mut explicit);
+        endpoint = endpoint.and(e.allow);
+    }
+    let grant = if is_kms {
+        grant_allows(&set.grants, req)
+    } else {
+        Tri::False
+    };
+
+    let limits = boundary.and(session);
+    // the key policy's grant of the principal itself (not via its account)
+    let r_direct = r_exact.or(r_other);
+    let allowed_core = if !has_identity {
+        r_any
+    } else if is_kms {
+        if same {
+            grant
+                .or(r_exact)
+                .or(r_other.or(r_account.and(identity)).and(limits))
+        } else {
+            grant.or(r_any.and(identity).and(limits))
+        }
+    } else if same {
+        r_exact.or(identity.or(r_other).or(r_account).and(limits))
+    } else {
+        identity.and(limits).and(r_any)
+    };
+    let allowed = allowed_core.and(scp).and(endpoint);
+
+    let gates = Gates {
+        identity,
+        resource: r_any,
+        resource_direct: r_direct,
+        resource_delegates: r_account,
+        boundary,
+        session,
+        scp,
+        endpoint,
+        grant,
+        deny,
+    };
+
+    let always = service::always_allowed(&req.action);
+    let (decision, blocked_by) = if always {
+        (DecisionKind::Allowed, Vec::new())
+    } else if deny.is_true() {
+        explicit.sort();
+        (DecisionKind::ExplicitDeny, explicit)
+    } else if allowed.is_false() {
+        let mut b = Vec::new();
+        let resource_given = set.resource.is_some();
+        if !has_identity {
+            if r_any.is_false() {
+                b.push(PolicyType::Resource);
+            }
+        } else if is_kms {
+            if grant.is_false() {
+                if same {
+                    if r_direct.is_false() && r_account.is_false() {
+                        b.push(PolicyType::Resource);
+                    }
+                    if r_direct.is_false() && identity.is_false() && r_account.maybe() {
+                        b.push(PolicyType::Identity);
+                    }
+                } else {
+                    if identity.is_false() {
+                        b.push(PolicyType::Identity);
+                    }
+                    if r_any.is_false() {
+                        b.push(PolicyType::Resource);
+                    }
+                }
+            }
+        } else if same {
+            if identity.is_false() && r_any.is_false() {
+                b.push(PolicyType::Identity);
+                if resource_given {
+                    b.push(PolicyType::Resource);
+                }
+            }
+        } else {
+            if identity.is_false() {
+                b.push(PolicyType::Identity);
+            }
+            if r_any.is_false() {
+                b.push(PolicyType::Resource);
+            }
+        }
+        if has_identity && boundary.is_false() {
+            b.push(PolicyType::Boundary);
+        }
+        if has_identity && session.is_false() {
+            b.push(PolicyType::Session);
+        }
+        if scp.is_false() {
+            b.push(PolicyType::Scp);
+        }
+        if endpoint.is_false() {
+            b.push(PolicyType::Endpoint);
+        }
+        b.sort();
+        b.dedup();
+        (DecisionKind::ImplicitDeny, b)
+    } else if deny.is_false() && allowed.is_true() {
+        (DecisionKind::Allowed, Vec::new())
+    } else {
+        (DecisionKind::Unknown, Vec::new())
+    };
+
+    let mut unknown_because = Vec::new();
+    if decision == DecisionKind::Unknown {
+        for u in ev.unknowns {
+            if !unknown_because.contains(&u) {
+                unknown_because.push(u);
+            }
+        }
+    }
+    Decision {
+        decision,
+        blocked_by,
+        unknown_because,
+        matched: ev.matched,
+        gates,
+    }
+}

@@ -1,0 +1,337 @@
+//! Who makes a request, and whether a policy's `Principal` names them.
+
+use super::model::{PrincipalBlock, PrincipalEntry, PrincipalType};
+
+/// The principal of a request, parsed from what the user gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    /// `arn:aws:iam::ID:root` or a bare account id.
+    Root { account: String },
+    User {
+        account: String,
+        arn: String,
+        name: String,
+    },
+    /// A role, standing for any session of it (the doctor knows the role, not the
+    /// session name the copy will use).
+    Role {
+        account: String,
+        arn: String,
+        name: String,
+    },
+    Session {
+        account: String,
+        arn: String,
+        role: String,
+        session: String,
+    },
+    FederatedUser {
+        account: String,
+        arn: String,
+    },
+    Service { name: String },
+    Anonymous,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a principal: expected an IAM user, role, assumed-role session or account root ARN, a service principal such as `s3.amazonaws.com`, or `anonymous`")]
+pub struct BadPrincipal(pub String);
+
+impl Principal {
+    pub fn parse(s: &str) -> Result<Principal, BadPrincipal> {
+        let bad = || BadPrincipal(s.to_string());
+        if s == "anonymous" || s == "*" {
+            return Ok(Principal::Anonymous);
+        }
+        if is_account_id(s) {
+            return Ok(Principal::Root {
+                account: s.to_string(),
+            });
+        }
+        if !s.starts_with("arn:") {
+            if s.ends_with(".amazonaws.com") || s.ends_with(".amazonaws.com.cn") {
+                return Ok(Principal::Service {
+                    name: s.to_string(),
+                });
+            }
+            return Err(bad());
+        }
+        let parts: Vec<&str> = s.splitn(6, ':').collect();
+        if parts.len() != 6 || !is_account_id(parts[4]) {
+            return Err(bad());
+        }
+        let (service, account, res) = (parts[2], parts[4].to_string(), parts[5]);
+        match service {
+            "iam" => {
+                if res == "root" {
+                    Ok(Principal::Root { account })
+                } else if let Some(r) = res.strip_prefix("user/") {
+                    let name = r.rsplit('/').next().unwrap_or(r).to_string();
+                    Ok(Principal::User {
+                        account,
+                        arn: s.to_string(),
+                        name,
+                    })
+                } else if let Some(r) = res.strip_prefix("role/") {
+                    let name = r.rsplit('/').next().unwrap_or(r).to_string();
+                    if name.is_empty() {
+                        return Err(bad());
+                    }
+                    Ok(Principal::Role {
+                        account,
+                        arn: s.to_string(),
+                        name,
+                    })
+                } else {
+                    Err(bad())
+                }
+            }
+            "sts" => {
+                if let Some(r) = res.strip_prefix("assumed-role/") {
+                    let (role, session) = r.split_once('/').ok_or_else(bad)?;
+                    Ok(Principal::Session {
+                        account,
+                        arn: s.to_string(),
+                        role: role.to_string(),
+                        session: session.to_string(),
+                    })
+                } else if res.starts_with("federated-user/") {
+                    Ok(Principal::FederatedUser {
+                        account,
+                        arn: s.to_string(),
+                    })
+                } else {
+                    Err(bad())
+                }
+            }
+            _ => Err(bad()),
+        }
+    }
+
+    pub fn account(&self) -> Option<&str> {
+        match self {
+            Principal::Root { account }
+            | Principal::User { account, .. }
+            | Principal::Role { account, .. }
+            | Principal::Session { account, .. }
+            | Principal::FederatedUser { account, .. } => Some(account),
+            Principal::Service { .. } | Principal::Anonymous => None,
+        }
+    }
+
+    /// The value of `aws:PrincipalArn`.
+    pub fn principal_arn(&self) -> Option<String> {
+        match self {
+            Principal::Root { account } => Some(format!("arn:aws:iam::{account}:root")),
+            Principal::User { arn, .. }
+            | Principal::Role { arn, .. }
+            | Principal::FederatedUser { arn, .. } => Some(arn.clone()),
+            Principal::Session { account, role, .. } => {
+                Some(format!("arn:aws:iam::{account}:role/{role}"))
+            }
+            Principal::Service { .. } | Principal::Anonymous => None,
+        }
+    }
+
+    /// The value of `aws:PrincipalType`.
+    pub fn principal_type(&self) -> &'static str {
+        match self {
+            Principal::Root { .. } => "Account",
+            Principal::User { .. } => "User",
+            Principal::Role { .. } | Principal::Session { .. } => "AssumedRole",
+            Principal::FederatedUser { .. } => "FederatedUser",
+            Principal::Service { .. } => "Service",
+            Principal::Anonymous => "Anonymous",
+        }
+    }
+
+    /// Principals that have identity policies (and so SCPs, boundaries...).
+    pub fn has_identity(&self) -> bool {
+        !matches!(self, Principal::Service { .. } | Principal::Anonymous)
+    }
+
+    pub fn is_service(&self) -> bool {
+        matches!(self, Principal::Service { .. })
+    }
+
+    /// A readable form for messages.
+    pub fn display(&self) -> String {
+        match self {
+            Principal::Root { account } => format!("arn:aws:iam::{account}:root"),
+            Principal::User { arn, .. }
+            | Principal::Role { arn, .. }
+            | Principal::Session { arn, .. }
+            | Principal::FederatedUser { arn, .. } => arn.clone(),
+            Principal::Service { name } => name.clone(),
+            Principal::Anonymous => "anonymous".into(),
+        }
+    }
+}
+
+pub fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// How a policy's principal entry matched the request's principal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PrincipalMatch {
+    No,
+    /// `"*"` (everyone).
+    Wildcard,
+    /// The principal's account (`ID` or `arn:aws:iam::ID:root`).
+    Account,
+    /// The role ARN (matches every session of the role).
+    Role,
+    /// The exact IAM user ARN or assumed-role session ARN.
+    Exact,
+    /// A service principal by name.
+    Service,
+}
+
+impl PrincipalMatch {
+    pub fn matched(self) -> bool {
+        self != PrincipalMatch::No
+    }
+}
+
+/// Match one `Principal` entry value.
+pub fn match_entry(entry: &PrincipalEntry, p: &Principal) -> PrincipalMatch {
+    let v = entry.value.as_str();
+    match entry.kind {
+        PrincipalType::Aws => match_aws(v, p),
+        PrincipalType::Service => match p {
+            Principal::Service { name } if name.eq_ignore_ascii_case(v) => PrincipalMatch::Service,
+            _ if v == "*" => PrincipalMatch::Wildcard,
+            _ => PrincipalMatch::No,
+        },
+        PrincipalType::Federated => match p {
+            Principal::FederatedUser { arn, .. } if arn == v => PrincipalMatch::Exact,
+            _ => PrincipalMatch::No,
+        },
+        PrincipalType::CanonicalUser => PrincipalMatch::No,
+    }
+}
+
+fn match_aws(v: &str, p: &Principal) -> PrincipalMatch {
+    if v == "*" {
+        return PrincipalMatch::Wildcard;
+    }
+    let Some(account) = p.account() else {
+        return PrincipalMatch::No;
+    };
+    if is_account_id(v) {
+        return if v == account {
+            PrincipalMatch::Account
+        } else {
+            PrincipalMatch::No
+        };
+    }
+    let parts: Vec<&str> = v.splitn(6, ':').collect();
+    if parts.len() != 6 || parts[0] != "arn" || parts[4] != account {
+        // unique ids (AROA..., AIDA...) left by deleted principals match nothing
+        return PrincipalMatch::No;
+    }
+    let res = parts[5];
+    match parts[2] {
+        "iam" if res == "root" => PrincipalMatch::Account,
+        "iam" => {
+            if let Some(role_path) = res.strip_prefix("role/") {
+                let name = role_path.rsplit('/').next().unwrap_or(role_path);
+                match p {
+                    Principal::Role { arn, .. } if arn == v => PrincipalMatch::Role,
+                    // a session ARN carries the role name but not its path
+                    Principal::Session { role, .. } if role == name => PrincipalMatch::Role,
+                    _ => PrincipalMatch::No,
+                }
+            } else if res.starts_with("user/") {
+                match p {
+                    Principal::User { arn, .. } if arn == v => PrincipalMatch::Exact,
+                    _ => PrincipalMatch::No,
+                }
+            } else {
+                PrincipalMatch::No
+            }
+        }
+        "sts" => match p {
+            Principal::Session { arn, .. } | Principal::FederatedUser { arn, .. } if arn == v => {
+                PrincipalMatch::Exact
+            }
+            _ => PrincipalMatch::No,
+        },
+        _ => PrincipalMatch::No,
+    }
+}
+
+/// How a whole `Principal` / `NotPrincipal` block applies to the request.
+pub fn match_block(block: &PrincipalBlock, p: &Principal) -> PrincipalMatch {
+    let best = if block.any {
+        PrincipalMatch::Wildcard
+    } else {
+        block
+            .entries
+            .iter()
+            .map(|e| match_entry(e, p))
+            .max()
+            .unwrap_or(PrincipalMatch::No)
+    };
+    if block.negated {
+        if best.matched() {
+            PrincipalMatch::No
+        } else {
+            PrincipalMatch::Wildcard
+        }
+    } else {
+        best
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json::Span;
+
+    fn entry(v: &str) -> PrincipalEntry {
+        PrincipalEntry {
+            kind: PrincipalType::Aws,
+            value: v.into(),
+            span: Span::default(),
+        }
+    }
+
+    #[test]
+    fn role_matches_its_sessions_ignoring_path() {
+        let s = Principal::parse("arn:aws:sts::222222222222:assumed-role/Copy/xacct").unwrap();
+        assert_eq!(
+            match_entry(&entry("arn:aws:iam::222222222222:role/data/Copy"), &s),
+            PrincipalMatch::Role
+        );
+        assert_eq!(match_entry(&entry("222222222222"), &s), PrincipalMatch::Account);
+        assert_eq!(
+            match_entry(&entry("arn:aws:iam::222222222222:root"), &s),
+            PrincipalMatch::Account
+        );
+        assert_eq!(
+            match_entry(&entry("arn:aws:sts::222222222222:assumed-role/Copy/xacct"), &s),
+            PrincipalMatch::Exact
+        );
+        assert_eq!(
+            match_entry(&entry("arn:aws:sts::222222222222:assumed-role/Copy/other"), &s),
+            PrincipalMatch::No
+        );
+        assert_eq!(match_entry(&entry("AROAEXAMPLEID"), &s), PrincipalMatch::No);
+        assert_eq!(match_entry(&entry("111111111111"), &s), PrincipalMatch::No);
+    }
+
+    #[test]
+    fn parses_principals() {
+        assert_eq!(
+            Principal::parse("arn:aws:iam::222222222222:role/a/b/R").unwrap().principal_arn(),
+            Some("arn:aws:iam::222222222222:role/a/b/R".into())
+        );
+        assert!(Principal::parse("arn:aws:iam:::role/R").is_err());
+        assert!(matches!(
+            Principal::parse("s3.amazonaws.com").unwrap(),
+            Principal::Service { .. }
+        ));
+    }
+}
