@@ -10,3 +10,5 @@ pub mod exit;
 pub mod json;
 pub mod policy;
 pub mod simulate;
+pub mod checks;
+pub mod snapshot;

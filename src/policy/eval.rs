@@ -200,6 +200,14 @@ pub struct Gates {
     pub endpoint: Tri,
     pub grant: Tri,
     pub deny: Tri,
+    /// Explicit denies per policy type.
+    pub denies: [Tri; 7],
+}
+
+impl Gates {
+    pub fn deny_of(&self, ty: PolicyType) -> Tri {
+        self.denies[ty as usize]
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -238,7 +246,7 @@ struct StmtEval {
     unknown_keys: Vec<String>,
 }
 
-fn eval_statement(st: &Statement, policy: &Policy, req: &Request, resource: &str) -> StmtEval {
+fn eval_statement(st: &Statement, policy: &Policy, req: &Request, resource: &str, has_boundary: bool) -> StmtEval {
     let no = StmtEval {
         applies: Tri::False,
         principal: PrincipalMatch::No,
@@ -256,7 +264,12 @@ fn eval_statement(st: &Statement, policy: &Policy, req: &Request, resource: &str
     // Principal
     let principal = if policy.kind.needs_principal() {
         match &st.principal {
-            Some(block) => match_block(block, &req.principal),
+            // a Deny with NotPrincipal always applies to principals that have a
+            // permissions boundary (IAM User Guide, NotPrincipal)
+            Some(block) if block.negated && st.effect == Some(Effect::Deny) && has_boundary => {
+                PrincipalMatch::Wildcard
+            }
+            Some(block) => match_block(block, &req.principal, policy.kind == PolicyKind::Endpoint),
             None => PrincipalMatch::No,
         }
     } else {
@@ -273,7 +286,11 @@ fn eval_statement(st: &Statement, policy: &Policy, req: &Request, resource: &str
         Some(block) => {
             let mut any = Tri::False;
             for item in &block.items {
-                let m = resource_matches(&item.value, policy.version, &req.context, resource);
+                let m = if resource == "*" {
+                    resourceless_matches(&item.value, &req.action)
+                } else {
+                    resource_matches(&item.value, policy.version, &req.context, resource)
+                };
                 if m == Tri::Unknown {
                     unknown_keys.extend(unknown_vars(&item.value, &req.context));
                 }
@@ -313,11 +330,43 @@ fn eval_statement(st: &Statement, policy: &Policy, req: &Request, resource: &str
         unknown_keys.clear();
     }
     unknown_keys.dedup();
+    // "Principal": "*" narrowed by an aws:PrincipalArn condition is not limited by
+    // boundaries or session policies (IAM User Guide, Principal element)
+    let principal = if principal == PrincipalMatch::Wildcard
+        && applies.is_true()
+        && st.conditions.iter().any(|c| c.key.eq_ignore_ascii_case("aws:PrincipalArn") && !c.operator.base.is_negated())
+        && st.principal.as_ref().is_some_and(|b| !b.negated)
+    {
+        PrincipalMatch::Exact
+    } else {
+        principal
+    };
     StmtEval {
         applies,
         principal,
         unknown_keys,
     }
+}
+
+/// For an action that takes no resource, a Resource entry grants it when it
+/// covers every resource of the action's service: `*`, or an ARN such as
+/// `arn:aws:s3:::*` whose region, account and resource parts are wildcards.
+fn resourceless_matches(pattern: &str, action: &str) -> Tri {
+    if !pattern.is_empty() && pattern.chars().all(|c| c == '*') {
+        return Tri::True;
+    }
+    let parts: Vec<&str> = pattern.splitn(6, ':').collect();
+    let svc = action.split(':').next().unwrap_or("");
+    let wild = |s: &str| s.chars().all(|c| c == '*');
+    Tri::from(
+        parts.len() == 6
+            && parts[0] == "arn"
+            && (parts[2] == "*" || parts[2].eq_ignore_ascii_case(svc))
+            && wild(parts[3])
+            && wild(parts[4])
+            && !parts[5].is_empty()
+            && wild(parts[5]),
+    )
 }
 
 fn unknown_vars(text: &str, ctx: &Context) -> Vec<String> {
@@ -343,12 +392,14 @@ struct PolicyEval {
 struct Evaluator<'r> {
     req: &'r Request,
     resource: &'r str,
+    has_boundary: bool,
     matched: Vec<MatchedRef>,
     unknowns: Vec<UnknownRef>,
 }
 
 impl<'r> Evaluator<'r> {
     fn policy(&mut self, lp: &Labeled<'_>, ty: PolicyType) -> PolicyEval {
+        let has_boundary = self.has_boundary;
         let mut out = PolicyEval {
             deny: Tri::False,
             allow: Tri::False,
@@ -357,7 +408,7 @@ impl<'r> Evaluator<'r> {
             allow_other: Tri::False,
         };
         for st in &lp.policy.statements {
-            let e = eval_statement(st, lp.policy, self.req, self.resource);
+            let e = eval_statement(st, lp.policy, self.req, self.resource, has_boundary);
             if e.applies.is_false() {
                 continue;
             }
@@ -449,6 +500,7 @@ pub fn evaluate(req: &Request, set: &PolicySet<'_>) -> Decision {
     let mut ev = Evaluator {
         req,
         resource,
+        has_boundary: !set.boundaries.is_empty(),
         matched: Vec::new(),
         unknowns: Vec::new(),
     };
@@ -460,8 +512,10 @@ pub fn evaluate(req: &Request, set: &PolicySet<'_>) -> Decision {
 
     let mut deny = Tri::False;
     let mut explicit: Vec<PolicyType> = Vec::new();
-    let note_deny = |d: Tri, ty: PolicyType, deny: &mut Tri, explicit: &mut Vec<PolicyType>| {
+    let mut denies = [Tri::False; 7];
+    let mut note_deny = |d: Tri, ty: PolicyType, deny: &mut Tri, explicit: &mut Vec<PolicyType>| {
         *deny = deny.or(d);
+        denies[ty as usize] = denies[ty as usize].or(d);
         if d.is_true() && !explicit.contains(&ty) {
             explicit.push(ty);
         }
@@ -517,12 +571,11 @@ pub fn evaluate(req: &Request, set: &PolicySet<'_>) -> Decision {
         r_account = e.allow_account;
         r_other = e.allow_other;
     }
-    if !p.is_service() {
-        for level in &set.rcp {
-            for lp in level {
-                let e = ev.policy(lp, PolicyType::Rcp);
-                note_deny(e.deny, PolicyType::Rcp, &mut deny, &mut explicit);
-            }
+    // RCPs restrict every principal, AWS service principals included
+    for level in &set.rcp {
+        for lp in level {
+            let e = ev.policy(lp, PolicyType::Rcp);
+            note_deny(e.deny, PolicyType::Rcp, &mut deny, &mut explicit);
         }
     }
     let mut endpoint = Tri::True;
@@ -547,11 +600,16 @@ pub fn evaluate(req: &Request, set: &PolicySet<'_>) -> Decision {
             grant
                 .or(r_exact)
                 .or(r_other.or(r_account.and(identity)).and(limits))
-        } else {
+        } else if service::kms_cross_account(&req.action) {
             grant.or(r_any.and(identity).and(limits))
+        } else {
+            // KMS refuses this operation from another account, whatever the policies say
+            Tri::False
         }
     } else if same {
-        r_exact.or(identity.or(r_other).or(r_account).and(limits))
+        // an account principal in the same account delegates to its identity
+        // policies: it grants nothing by itself
+        r_exact.or(identity.or(r_other).and(limits))
     } else {
         identity.and(limits).and(r_any)
     };
@@ -568,6 +626,7 @@ pub fn evaluate(req: &Request, set: &PolicySet<'_>) -> Decision {
         endpoint,
         grant,
         deny,
+        denies,
     };
 
     let always = service::always_allowed(&req.action);
@@ -592,6 +651,8 @@ pub fn evaluate(req: &Request, set: &PolicySet<'_>) -> Decision {
                     if r_direct.is_false() && identity.is_false() && r_account.maybe() {
                         b.push(PolicyType::Identity);
                     }
+                } else if !service::kms_cross_account(&req.action) {
+                    b.push(PolicyType::Resource);
                 } else {
                     if identity.is_false() {
                         b.push(PolicyType::Identity);
@@ -602,7 +663,7 @@ pub fn evaluate(req: &Request, set: &PolicySet<'_>) -> Decision {
                 }
             }
         } else if same {
-            if identity.is_false() && r_any.is_false() {
+            if identity.is_false() && r_direct.is_false() {
                 b.push(PolicyType::Identity);
                 if resource_given {
                     b.push(PolicyType::Resource);

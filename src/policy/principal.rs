@@ -263,25 +263,66 @@ fn match_aws(v: &str, p: &Principal) -> PrincipalMatch {
 }
 
 /// How a whole `Principal` / `NotPrincipal` block applies to the request.
-pub fn match_block(block: &PrincipalBlock, p: &Principal) -> PrincipalMatch {
-    let best = if block.any {
-        PrincipalMatch::Wildcard
-    } else {
-        block
-            .entries
-            .iter()
-            .map(|e| match_entry(e, p))
-            .max()
-            .unwrap_or(PrincipalMatch::No)
-    };
+/// `account_is_root`: in gateway VPC endpoint policies an account id names
+/// the account's root user only.
+pub fn match_block(block: &PrincipalBlock, p: &Principal, account_is_root: bool) -> PrincipalMatch {
     if block.negated {
-        if best.matched() {
+        return if not_principal_excludes(block, p) {
             PrincipalMatch::No
         } else {
             PrincipalMatch::Wildcard
+        };
+    }
+    if block.any {
+        return PrincipalMatch::Wildcard;
+    }
+    block
+        .entries
+        .iter()
+        .map(|e| match match_entry(e, p) {
+            PrincipalMatch::Account if account_is_root && !matches!(p, Principal::Root { .. }) => {
+                PrincipalMatch::No
+            }
+            m => m,
+        })
+        .max()
+        .unwrap_or(PrincipalMatch::No)
+}
+
+/// `NotPrincipal` spares a principal only when every identity AWS checks for
+/// it is listed: the account, then the role, then the session (or the account
+/// and the user). Listing only the role leaves its sessions denied.
+pub fn not_principal_excludes(block: &PrincipalBlock, p: &Principal) -> bool {
+    if block.any {
+        return true;
+    }
+    let listed = |pred: &dyn Fn(&PrincipalEntry) -> bool| block.entries.iter().any(pred);
+    let aws = |e: &PrincipalEntry| e.kind == PrincipalType::Aws;
+    let account_listed = |acct: &str| {
+        listed(&|e| aws(e) && (e.value == acct || e.value == format!("arn:aws:iam::{acct}:root")))
+    };
+    match p {
+        Principal::Root { account } => account_listed(account),
+        Principal::User { account, arn, .. } | Principal::FederatedUser { account, arn } => {
+            account_listed(account) && listed(&|e| aws(e) && e.value == *arn)
         }
-    } else {
-        best
+        Principal::Session {
+            account, role, arn, ..
+        } => {
+            account_listed(account)
+                && listed(&|e| {
+                    aws(e)
+                        && e.value.starts_with(&format!("arn:aws:iam::{account}:role/"))
+                        && e.value.rsplit('/').next() == Some(role.as_str())
+                })
+                && listed(&|e| aws(e) && e.value == *arn)
+        }
+        // the session the copy will use is not known: it cannot be listed
+        Principal::Role { .. } => false,
+        Principal::Service { name } => {
+            listed(&|e| e.kind == PrincipalType::Service && e.value.eq_ignore_ascii_case(name))
+        }
+        Principal::Anonymous => false,
     }
 }
 

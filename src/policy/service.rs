@@ -144,6 +144,39 @@ pub fn condition_key_known(key: &str) -> Known {
     if known { Known::Yes } else { Known::No }
 }
 
+/// KMS operations a principal in another account may call on a key (KMS
+/// Developer Guide, "Allowing users in other accounts to use a KMS key"; the
+/// API reference's "Cross-account use: Yes").
+pub fn kms_cross_account(action_name: &str) -> bool {
+    const OPS: [&str; 19] = [
+        "Decrypt",
+        "Encrypt",
+        "GenerateDataKey",
+        "GenerateDataKeyPair",
+        "GenerateDataKeyPairWithoutPlaintext",
+        "GenerateDataKeyWithoutPlaintext",
+        "GenerateMac",
+        "ReEncryptFrom",
+        "ReEncryptTo",
+        "Sign",
+        "Verify",
+        "VerifyMac",
+        "DeriveSharedSecret",
+        "CreateGrant",
+        "DescribeKey",
+        "GetKeyRotationStatus",
+        "GetPublicKey",
+        "ListGrants",
+        "RevokeGrant",
+    ];
+    match action_name.split_once(':') {
+        Some((svc, op)) if svc.eq_ignore_ascii_case("kms") => {
+            OPS.iter().any(|o| o.eq_ignore_ascii_case(op)) || op.eq_ignore_ascii_case("RetireGrant")
+        }
+        _ => true,
+    }
+}
+
 /// Roles AWS manages: the account's own principals cannot change them.
 pub fn is_aws_managed_role(role_arn: &str) -> bool {
     let res = role_arn.splitn(6, ':').nth(5).unwrap_or("");
