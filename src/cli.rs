@@ -1,20 +1,22 @@
 //! The command line: clap definitions and the dispatch to each subcommand.
 
-use std::io::{BufRead, Write};
+use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::diag;
 use crate::exit;
+use crate::report::{FailOn, Report};
 
 #[derive(Debug, Parser)]
 #[command(
     name = "xacct",
     version,
-    about = "Will this cross-account copy of SSE-KMS encrypted S3 data work? If not, which link is missing?",
-    long_about = None
+    about = "Will this cross-account copy of SSE-KMS encrypted S3 data work? If not, which link is missing, and how to fix it.",
+    long_about = None,
+    after_help = "Exit codes: 0 ready, 1 blocked, 3 inconclusive, 2 usage or input error, 4 AWS unreachable or credentials unusable."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -23,11 +25,211 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Check every link of the copy's permission chain (from a snapshot, or live).
+    Doctor(DoctorArgs),
+    /// Read both accounts and write what was read as a snapshot file.
+    Snapshot(SnapshotArgs),
     /// Decide one request with the local policy engine (no AWS calls).
     Simulate(SimulateArgs),
+    /// Explain a check (XA003 or its slug), or an AccessDenied message you pasted.
+    Explain(ExplainArgs),
+    /// List the checks.
+    Checks,
+    /// Check policy files for grammar errors and the known traps.
+    Lint(LintArgs),
+    /// Write the seven documents of a correct setup, with the commands that apply them.
+    Init(InitArgs),
+    /// Print a shell completion script.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff).
+    #[command(hide = true)]
+    Man,
 }
 
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Policy files (JSON).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// What kind of policy the files are (guessed from the content when absent).
+    #[arg(long, value_enum)]
+    pub kind: Option<LintKind>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = LintFormat::Text)]
+    pub format: LintFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LintKind {
+    Identity,
+    Bucket,
+    Key,
+    Trust,
+    Scp,
+    Rcp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum LintFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The source: s3://bucket[/prefix] (account A).
+    #[arg(long)]
+    pub source: String,
+    /// The destination: s3://bucket[/prefix] (account B).
+    #[arg(long)]
+    pub destination: String,
+    /// The copying role's ARN (in B).
+    #[arg(long = "role", value_name = "ARN")]
+    pub role: String,
+    /// The source key ARN (A's key).
+    #[arg(long, value_name = "ARN")]
+    pub source_key: Option<String>,
+    /// The destination key ARN (B's key).
+    #[arg(long, value_name = "ARN")]
+    pub destination_key: Option<String>,
+    /// Write the documents into this directory (default: print them).
+    #[arg(short, long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// The planned copy, as flags mirroring the snapshot's `copy` block.
+#[derive(Debug, Clone, Args, Default)]
+pub struct CopyArgs {
+    /// The bucket that is read (account A): s3://bucket[/prefix].
+    #[arg(long, value_name = "S3URL")]
+    pub source: Option<String>,
+    /// The bucket that is written (account B): s3://bucket[/prefix].
+    #[arg(long, value_name = "S3URL")]
+    pub destination: Option<String>,
+    /// The IAM role in B that performs the copy.
+    #[arg(long, value_name = "ARN")]
+    pub role_arn: Option<String>,
+    /// The identity that will assume the role (its trust policy is checked).
+    #[arg(long, value_name = "ARN")]
+    pub caller: Option<String>,
+    /// The KMS key ARN the source objects are expected to use.
+    #[arg(long, value_name = "ARN")]
+    pub source_key: Option<String>,
+    /// The KMS key ARN the destination should be encrypted with.
+    #[arg(long, value_name = "ARN")]
+    pub destination_key: Option<String>,
+    /// How the copy runs: `aws s3 cp` between buckets, or download then upload.
+    #[arg(long, value_enum, default_value_t = MethodArg::Cli)]
+    pub method: MethodArg,
+    /// A request header the copy sends (repeatable), e.g. x-amz-request-payer=requester.
+    #[arg(long = "header", value_name = "NAME=VALUE")]
+    pub headers: Vec<String>,
+    /// A condition key known for the requests (repeatable), e.g. aws:SourceVpce=vpce-1a2b3c4d.
+    #[arg(long = "context", value_name = "KEY=VALUE")]
+    pub context: Vec<String>,
+    /// A session policy passed when the role is assumed (JSON file).
+    #[arg(long, value_name = "FILE")]
+    pub session_policy: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum MethodArg {
+    #[default]
+    Cli,
+    GetPut,
+}
+
+/// How to reach AWS.
+#[derive(Debug, Clone, Args, Default)]
+pub struct AwsArgs {
+    /// The region of the requests (default: the profile's, or the environment's).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Profile for account B (the destination and the role).
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Profile for account A (the source); without it A's documents are not read.
+    #[arg(long)]
+    pub source_profile: Option<String>,
+    /// How many source objects to HeadObject.
+    #[arg(long, default_value_t = 5)]
+    pub sample: usize,
+    /// Also test writes: CreateMultipartUpload + AbortMultipartUpload on the destination.
+    #[arg(long)]
+    pub probe_writes: bool,
+    /// List and HeadObject every source object (aggregated into `census`).
+    #[arg(long)]
+    pub census: bool,
+    /// Concurrent requests for the census.
+    #[arg(long, default_value_t = 64)]
+    pub concurrency: usize,
+    /// Give up after this many seconds.
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    pub timeout: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Format {
+    /// A table of the chain, the verdict, and a diagnostic per broken link.
+    #[default]
+    Table,
+    /// The report as JSON (xacct-report/1).
+    Json,
+    /// SARIF 2.1.0, for code-scanning in CI.
+    Sarif,
+    /// JUnit XML: one test case per check.
+    Junit,
+    /// A Markdown table for a pull-request comment.
+    Markdown,
+    /// The chain as a Mermaid flowchart.
+    Mermaid,
+    /// The chain as a Graphviz dot graph.
+    Dot,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Evaluate this snapshot file instead of reading AWS (no network at all).
+    #[arg(long, value_name = "FILE")]
+    pub snapshot: Option<PathBuf>,
+    #[command(flatten)]
+    pub copy: CopyArgs,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// What turns the exit code non-zero.
+    #[arg(long, value_enum, default_value_t = FailOn::Unknown)]
+    pub fail_on: FailOn,
+    /// Never colour the output (also: NO_COLOR).
+    #[arg(long)]
+    pub no_color: bool,
+    /// Also write a self-contained HTML report to this file.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SnapshotArgs {
+    /// Where to write the snapshot.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub copy: CopyArgs,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+#[derive(Debug, Args)]
 pub struct SimulateArgs {
     /// A case file (JSON, see simulate.md); `-` reads standard input.
     #[arg(required_unless_present = "batch")]
@@ -37,38 +239,195 @@ pub struct SimulateArgs {
     pub batch: Option<PathBuf>,
 }
 
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A check id (XA003) or slug, or the text of an AccessDenied error.
+    pub what: String,
+}
+
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
             return match e.kind() {
-                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => ExitCode::SUCCESS,
+                clap::error::ErrorKind::DisplayHelp
+                | clap::error::ErrorKind::DisplayVersion
+                | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                    ExitCode::SUCCESS
+                }
                 _ => exit::code(exit::INPUT),
             };
         }
     };
     match cli.command {
+        Command::Doctor(a) => doctor(a),
+        Command::Snapshot(a) => snapshot(a),
         Command::Simulate(a) => simulate(a),
+        Command::Explain(a) => explain(&a.what),
+        Command::Checks => checks(),
+        Command::Lint(a) => exit::code(crate::lint::run(&a)),
+        Command::Init(a) => exit::code(crate::init::run(&a)),
+        Command::Completions(a) => {
+            use clap::CommandFactory;
+            let mut cmd = Cli::command();
+            clap_complete::generate(a.shell, &mut cmd, "xacct", &mut std::io::stdout());
+            ExitCode::SUCCESS
+        }
+        Command::Man => {
+            use clap::CommandFactory;
+            let man = clap_mangen::Man::new(Cli::command());
+            let mut out = Vec::new();
+            if let Err(e) = man.render(&mut out) {
+                return input_error(format!("cannot render the man page: {e}"));
+            }
+            let _ = std::io::stdout().write_all(&out);
+            ExitCode::SUCCESS
+        }
     }
 }
 
-fn read_input(path: &Path) -> Result<String, String> {
-    let bytes = if path == Path::new("-") {
-        let mut b = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin(), &mut b).map_err(|e| format!("cannot read standard input: {e}"))?;
-        b
-    } else {
-        std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?
-    };
-    String::from_utf8(bytes).map_err(|e| {
-        format!("{}: invalid UTF-8 at byte {}", path.display(), e.utf8_error().valid_up_to())
-    })
+fn color_for(stream_is_tty: bool, no_color: bool) -> bool {
+    stream_is_tty && !no_color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
-fn stderr_is_terminal() -> bool {
-    use std::io::IsTerminal;
-    std::io::stderr().is_terminal()
+fn terminal_width() -> u16 {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse::<u16>().ok())
+        .filter(|w| *w >= 60)
+        .unwrap_or(120)
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>, String> {
+    if path == Path::new("-") {
+        let mut b = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut b)
+            .map_err(|e| format!("cannot read standard input: {e}"))?;
+        return Ok(b);
+    }
+    std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+fn input_error(msg: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {msg}");
+    exit::code(exit::INPUT)
+}
+
+fn doctor(a: DoctorArgs) -> ExitCode {
+    let (snap, file) = match &a.snapshot {
+        Some(path) => {
+            let bytes = match read_file(path) {
+                Ok(b) => b,
+                Err(e) => return input_error(e),
+            };
+            let name = path.display().to_string();
+            match crate::snapshot::load_bytes(&name, &bytes) {
+                Ok(s) => (s, Some(name)),
+                Err(p) => {
+                    eprint!(
+                        "{}",
+                        diag::render(&p, color_for(std::io::stderr().is_terminal(), a.no_color))
+                    );
+                    return exit::code(exit::INPUT);
+                }
+            }
+        }
+        None => match live_snapshot(&a.copy, &a.aws) {
+            Ok(s) => (s, None),
+            Err(code) => return code,
+        },
+    };
+    let report = Report::new(&snap, file);
+    if let Some(path) = &a.html
+        && let Err(e) = std::fs::write(path, crate::report::html::render(&report))
+    {
+        return input_error(format!("cannot write {}: {e}", path.display()));
+    }
+    let out = match a.format {
+        Format::Json => crate::report::json::render(&report),
+        Format::Sarif => crate::report::sarif::render(&report),
+        Format::Junit => crate::report::junit::render(&report),
+        Format::Markdown => crate::report::markdown::render(&report),
+        Format::Mermaid => crate::report::diagram::mermaid(&report),
+        Format::Dot => crate::report::diagram::dot(&report),
+        Format::Table => {
+            let style = crate::report::terminal::Style {
+                color: color_for(std::io::stdout().is_terminal(), a.no_color),
+                width: terminal_width(),
+            };
+            crate::report::terminal::render(&report, &style)
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(out.as_bytes());
+    let _ = stdout.flush();
+    exit::code(report.exit_code_with(a.fail_on))
+}
+
+/// Read AWS into a snapshot (the live doctor and `xacct snapshot`).
+fn live_snapshot(copy: &CopyArgs, aws: &AwsArgs) -> Result<crate::snapshot::Snapshot, ExitCode> {
+    let spec = match crate::live::copy_spec(copy) {
+        Ok(s) => s,
+        Err(p) => {
+            eprint!(
+                "{}",
+                diag::render(&p, color_for(std::io::stderr().is_terminal(), false))
+            );
+            return Err(exit::code(exit::INPUT));
+        }
+    };
+    match crate::live::gather(spec, aws) {
+        Ok(s) => Ok(s),
+        Err(e) => {
+            eprintln!("error: {e}");
+            if let Some(h) = e.hint() {
+                eprintln!("hint: {h}");
+            }
+            Err(exit::code(e.exit_code()))
+        }
+    }
+}
+
+fn snapshot(a: SnapshotArgs) -> ExitCode {
+    let snap = match live_snapshot(&a.copy, &a.aws) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let text = match serde_json::to_string_pretty(&snap) {
+        Ok(t) => t + "\n",
+        Err(e) => return input_error(format!("cannot serialize the snapshot: {e}")),
+    };
+    if let Err(e) = std::fs::write(&a.output, text) {
+        return input_error(format!("cannot write {}: {e}", a.output.display()));
+    }
+    eprintln!("wrote {}", a.output.display());
+    ExitCode::SUCCESS
+}
+
+fn explain(what: &str) -> ExitCode {
+    if let Some(c) = crate::checks::lookup(what) {
+        print!("{}", c.doc);
+        return ExitCode::SUCCESS;
+    }
+    exit::code(crate::explain_error::run(what))
+}
+
+fn checks() -> ExitCode {
+    let mut out = String::new();
+    for c in crate::checks::CATALOG {
+        let step = c.seed_step.map(|s| format!("step {s}")).unwrap_or_default();
+        out.push_str(&format!(
+            "{}  {:<34} {:<7} {:<16} {}\n",
+            c.id,
+            c.slug,
+            step,
+            c.side.label(),
+            c.link
+        ));
+    }
+    print!("{out}");
+    ExitCode::SUCCESS
 }
 
 fn simulate(a: SimulateArgs) -> ExitCode {
@@ -76,25 +435,32 @@ fn simulate(a: SimulateArgs) -> ExitCode {
         return simulate_batch(&batch);
     }
     let Some(path) = a.case else {
-        eprintln!("error: give a case file or --batch FILE");
-        return exit::code(exit::INPUT);
+        return input_error("give a case file or --batch FILE");
     };
-    let text = match read_input(&path) {
+    let bytes = match read_file(&path) {
+        Ok(b) => b,
+        Err(e) => return input_error(e),
+    };
+    let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("error: {e}");
-            return exit::code(exit::INPUT);
+            return input_error(format!(
+                "{}: invalid UTF-8 at byte {}",
+                path.display(),
+                e.utf8_error().valid_up_to()
+            ));
         }
     };
     match crate::simulate::parse_case(&path.display().to_string(), &text) {
         Ok(case) => {
             let d = case.decide();
-            let out = serde_json::to_string_pretty(&crate::simulate::output(&d)).unwrap_or_default();
+            let out =
+                serde_json::to_string_pretty(&crate::simulate::output(&d)).unwrap_or_default();
             println!("{out}");
             ExitCode::SUCCESS
         }
         Err(p) => {
-            eprint!("{}", diag::render(&p, stderr_is_terminal()));
+            eprint!("{}", diag::render(&p, std::io::stderr().is_terminal()));
             exit::code(exit::INPUT)
         }
     }
@@ -106,10 +472,7 @@ fn simulate_batch(path: &Path) -> ExitCode {
     } else {
         match std::fs::File::open(path) {
             Ok(f) => Box::new(std::io::BufReader::new(f)),
-            Err(e) => {
-                eprintln!("error: cannot read {}: {e}", path.display());
-                return exit::code(exit::INPUT);
-            }
+            Err(e) => return input_error(format!("cannot read {}: {e}", path.display())),
         }
     };
     let stdout = std::io::stdout();
@@ -129,11 +492,16 @@ fn simulate_batch(path: &Path) -> ExitCode {
             continue;
         }
         let result = match String::from_utf8(line) {
-            Err(e) => Err(format!("{name}: invalid UTF-8 at byte {}", e.utf8_error().valid_up_to())),
+            Err(e) => Err(format!(
+                "{name}: invalid UTF-8 at byte {}",
+                e.utf8_error().valid_up_to()
+            )),
             Ok(text) => crate::simulate::parse_case(&name, &text).map_err(|p| p.one_line()),
         };
         let json = match result {
-            Ok(case) => serde_json::to_string(&crate::simulate::output(&case.decide())).unwrap_or_default(),
+            Ok(case) => {
+                serde_json::to_string(&crate::simulate::output(&case.decide())).unwrap_or_default()
+            }
             Err(msg) => {
                 any_error = true;
                 serde_json::json!({ "error": msg }).to_string()
@@ -144,5 +512,9 @@ fn simulate_batch(path: &Path) -> ExitCode {
         }
     }
     let _ = out.flush();
-    if any_error { exit::code(exit::INPUT) } else { ExitCode::SUCCESS }
+    if any_error {
+        exit::code(exit::INPUT)
+    } else {
+        ExitCode::SUCCESS
+    }
 }

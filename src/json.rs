@@ -361,9 +361,10 @@ impl Parser<'_> {
                             match ch {
                                 Some(c) => out.push(c),
                                 None => {
-                                    return Err(
-                                        self.err_at(esc_at, "invalid unicode escape (lone surrogate)")
-                                    );
+                                    return Err(self.err_at(
+                                        esc_at,
+                                        "invalid unicode escape (lone surrogate)",
+                                    ));
                                 }
                             }
                         }
@@ -416,7 +417,9 @@ impl Parser<'_> {
                     self.i += 1;
                     return Ok(Value::Array(items));
                 }
-                None => return Err(self.err_at(self.i, "unexpected end of input: expected `,` or `]`")),
+                None => {
+                    return Err(self.err_at(self.i, "unexpected end of input: expected `,` or `]`"));
+                }
                 _ => return Err(self.err_at(self.i, "expected `,` or `]` in array")),
             }
         }
@@ -465,7 +468,9 @@ impl Parser<'_> {
                     self.i += 1;
                     return Ok(Value::Object(members));
                 }
-                None => return Err(self.err_at(self.i, "unexpected end of input: expected `,` or `}`")),
+                None => {
+                    return Err(self.err_at(self.i, "unexpected end of input: expected `,` or `}`"));
+                }
                 _ => return Err(self.err_at(self.i, "expected `,` or `}` in object")),
             }
         }
@@ -499,7 +504,10 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
-    let col = before.rfind('\n').map_or(before.len(), |p| before.len() - p - 1) + 1;
+    let col = before
+        .rfind('\n')
+        .map_or(before.len(), |p| before.len() - p - 1)
+        + 1;
     (line, col)
 }
 

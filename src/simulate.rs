@@ -105,7 +105,10 @@ impl Reader<'_> {
         match n.as_str() {
             Some(s) => Some(s.to_string()),
             None => {
-                self.err(n.span, format!("`{what}` must be a string, not {}", n.type_name()));
+                self.err(
+                    n.span,
+                    format!("`{what}` must be a string, not {}", n.type_name()),
+                );
                 None
             }
         }
@@ -118,16 +121,24 @@ impl Reader<'_> {
             _ => {
                 self.err(
                     n.span,
-                    format!("`{label}` must be a policy (an object or a JSON string), not {}", n.type_name()),
+                    format!(
+                        "`{label}` must be a policy (an object or a JSON string), not {}",
+                        n.type_name()
+                    ),
                 );
                 return None;
             }
         };
         let mut ok = true;
-        for d in policy.defects.iter().filter(|d| d.severity == Severity::Error) {
+        for d in policy
+            .defects
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+        {
             ok = false;
             self.errors.push(
-                Located::new(&policy.source, d.span, format!("{label}: {}", d.message)).help(d.help.clone()),
+                Located::new(&policy.source, d.span, format!("{label}: {}", d.message))
+                    .help(d.help.clone()),
             );
         }
         ok.then_some((label, policy))
@@ -153,7 +164,12 @@ impl Reader<'_> {
         let mut out = Vec::new();
         for (i, lv) in items.iter().enumerate() {
             let Some(members) = lv.as_object() else {
-                self.err(lv.span, format!("`{label}[{i}]` must be an object {{\"level\": ..., \"policies\": [...]}}"));
+                self.err(
+                    lv.span,
+                    format!(
+                        "`{label}[{i}]` must be an object {{\"level\": ..., \"policies\": [...]}}"
+                    ),
+                );
                 continue;
             };
             let mut pols = None;
@@ -163,9 +179,16 @@ impl Reader<'_> {
                         self.string(&m.value, "level");
                     }
                     "policies" => {
-                        pols = Some(self.policies(&m.value, &format!("{label}[{i}].policies"), &ParseOptions::new(kind)))
+                        pols = Some(self.policies(
+                            &m.value,
+                            &format!("{label}[{i}].policies"),
+                            &ParseOptions::new(kind),
+                        ))
                     }
-                    other => self.err(m.key_span, format!("unknown field `{other}` in `{label}[{i}]`")),
+                    other => self.err(
+                        m.key_span,
+                        format!("unknown field `{other}` in `{label}[{i}]`"),
+                    ),
                 }
             }
             match pols {
@@ -191,7 +214,10 @@ impl Reader<'_> {
                 for it in items {
                     match scalar(it) {
                         Some(s) => out.push(s),
-                        None => self.err(it.span, format!("values of `{}` must be strings, numbers or booleans", m.key)),
+                        None => self.err(
+                            it.span,
+                            format!("values of `{}` must be strings, numbers or booleans", m.key),
+                        ),
                     }
                 }
                 Some(CtxValue::Multi(out))
@@ -232,7 +258,10 @@ impl Reader<'_> {
                 "action" => {
                     if let Some(s) = self.string(&m.value, "action") {
                         if !s.contains(':') || s.contains('*') {
-                            self.err(m.value.span, format!("`{s}` is not an action name like s3:GetObject"));
+                            self.err(
+                                m.value.span,
+                                format!("`{s}` is not an action name like s3:GetObject"),
+                            );
                         } else {
                             action = Some(s);
                         }
@@ -256,7 +285,10 @@ impl Reader<'_> {
                             }
                         }
                     }
-                    None => self.err(m.value.span, "`context` must be an object of condition keys"),
+                    None => self.err(
+                        m.value.span,
+                        "`context` must be an object of condition keys",
+                    ),
                 },
                 "unknown_keys" => match m.value.as_array() {
                     Some(items) => {
@@ -305,7 +337,10 @@ fn resource_policy_options(req: Option<&Request>) -> ParseOptions {
                 let bucket = parts[5].split('/').next().unwrap_or("");
                 return ParseOptions::bucket(bucket);
             }
-            "iam" if parts[5].starts_with("role/") && req.action.to_ascii_lowercase().starts_with("sts:") => {
+            "iam"
+                if parts[5].starts_with("role/")
+                    && req.action.to_ascii_lowercase().starts_with("sts:") =>
+            {
                 return ParseOptions::new(PolicyKind::Trust);
             }
             _ => {}
@@ -322,7 +357,11 @@ pub fn parse_case_node(node: &Node, source: &Arc<Source>) -> Result<Case, Proble
     let Some(members) = node.as_object() else {
         return Err(Problems {
             title: format!("{} is not a simulate case", source.name),
-            items: vec![Located::new(source, node.span, format!("a case must be a JSON object, not {}", node.type_name()))],
+            items: vec![Located::new(
+                source,
+                node.span,
+                format!("a case must be a JSON object, not {}", node.type_name()),
+            )],
         });
     };
     let mut seen = std::collections::BTreeSet::new();
@@ -360,7 +399,11 @@ pub fn parse_case_node(node: &Node, source: &Arc<Source>) -> Result<Case, Proble
         match m.key.as_str() {
             "request" => {}
             "identity_policies" => {
-                case.identity = r.policies(&m.value, "identity_policies", &ParseOptions::new(PolicyKind::Identity))
+                case.identity = r.policies(
+                    &m.value,
+                    "identity_policies",
+                    &ParseOptions::new(PolicyKind::Identity),
+                )
             }
             "resource_policy" => {
                 if !m.value.is_null() {
@@ -369,17 +412,29 @@ pub fn parse_case_node(node: &Node, source: &Arc<Source>) -> Result<Case, Proble
                 }
             }
             "permissions_boundaries" => {
-                case.boundaries = r.policies(&m.value, "permissions_boundaries", &ParseOptions::new(PolicyKind::Boundary))
+                case.boundaries = r.policies(
+                    &m.value,
+                    "permissions_boundaries",
+                    &ParseOptions::new(PolicyKind::Boundary),
+                )
             }
             "session_policy" => {
                 if !m.value.is_null() {
-                    case.session = r.policy(&m.value, "session_policy".into(), &ParseOptions::new(PolicyKind::Session));
+                    case.session = r.policy(
+                        &m.value,
+                        "session_policy".into(),
+                        &ParseOptions::new(PolicyKind::Session),
+                    );
                 }
             }
             "scp" => case.scp = Some(r.levels(&m.value, "scp", PolicyKind::Scp)),
             "rcp" => case.rcp = r.levels(&m.value, "rcp", PolicyKind::Rcp),
             "endpoint_policies" => {
-                case.endpoints = r.policies(&m.value, "endpoint_policies", &ParseOptions::new(PolicyKind::Endpoint))
+                case.endpoints = r.policies(
+                    &m.value,
+                    "endpoint_policies",
+                    &ParseOptions::new(PolicyKind::Endpoint),
+                )
             }
             "expect" => case.expect = Some(m.value.to_serde()),
             "name" => case.name = m.value.as_str().map(str::to_string),
@@ -400,7 +455,11 @@ pub fn parse_case_node(node: &Node, source: &Arc<Source>) -> Result<Case, Proble
         }
         None => Err(Problems {
             title: format!("{}: the case has no usable request", source.name),
-            items: vec![Located::new(source, node.span, "missing or invalid `request`")],
+            items: vec![Located::new(
+                source,
+                node.span,
+                "missing or invalid `request`",
+            )],
         }),
     }
 }
@@ -421,7 +480,10 @@ mod tests {
         }"#;
         let c = parse_case("t", case).unwrap();
         assert_eq!(c.decide().decision, DecisionKind::Allowed);
-        let no_identity = case.replace("\"kms:Decrypt\",\"Resource\":\"arn", "\"kms:Encrypt\",\"Resource\":\"arn");
+        let no_identity = case.replace(
+            "\"kms:Decrypt\",\"Resource\":\"arn",
+            "\"kms:Encrypt\",\"Resource\":\"arn",
+        );
         let c = parse_case("t", &no_identity).unwrap();
         let d = c.decide();
         assert_eq!(d.decision, DecisionKind::ImplicitDeny);
@@ -435,7 +497,10 @@ mod tests {
         let e = parse_case("t", case).unwrap_err();
         let all: Vec<String> = e.items.iter().map(|i| i.message.clone()).collect();
         assert!(all.iter().any(|m| m.contains("not a principal")), "{all:?}");
-        assert!(all.iter().any(|m| m.contains("missing `resource`")), "{all:?}");
+        assert!(
+            all.iter().any(|m| m.contains("missing `resource`")),
+            "{all:?}"
+        );
         assert!(all.iter().any(|m| m.contains("no `Effect`")), "{all:?}");
     }
 }

@@ -20,7 +20,11 @@ fn every_doctor_fixture_matches_its_expect_block() {
     let mut fail_fixtures = BTreeSet::new();
     let mut pass_fixtures = BTreeSet::new();
     for file in &files {
-        let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("?").to_string();
+        let name = file
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("?")
+            .to_string();
         let bytes = std::fs::read(file).expect("readable");
         let snap = match load_bytes(&name, &bytes) {
             Ok(s) => s,
@@ -29,14 +33,25 @@ fn every_doctor_fixture_matches_its_expect_block() {
                 continue;
             }
         };
-        let expect = snap.expect.clone().unwrap_or_else(|| panic!("{name} has no expect block"));
+        let expect = snap
+            .expect
+            .clone()
+            .unwrap_or_else(|| panic!("{name} has no expect block"));
         let findings = run_all(&snap);
         let verdict = Verdict::of(&findings);
         let mut problems = Vec::new();
         if expect["verdict"].as_str() != Some(verdict.as_str()) {
-            problems.push(format!("verdict {} (expected {})", verdict.as_str(), expect["verdict"]));
+            problems.push(format!(
+                "verdict {} (expected {})",
+                verdict.as_str(),
+                expect["verdict"]
+            ));
         }
-        let failing: BTreeSet<&str> = findings.iter().filter(|f| f.status.as_str() == "fail").map(|f| f.id).collect();
+        let failing: BTreeSet<&str> = findings
+            .iter()
+            .filter(|f| f.status.as_str() == "fail")
+            .map(|f| f.id)
+            .collect();
         let want_failing: BTreeSet<&str> = expect["failing"]
             .as_array()
             .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
@@ -51,7 +66,12 @@ fn every_doctor_fixture_matches_its_expect_block() {
                     continue;
                 };
                 if Some(f.status.as_str()) != want.as_str() {
-                    problems.push(format!("{id} {} (expected {}): {}", f.status.as_str(), want, f.message));
+                    problems.push(format!(
+                        "{id} {} (expected {}): {}",
+                        f.status.as_str(),
+                        want,
+                        f.message
+                    ));
                 }
                 match f.status.as_str() {
                     "fail" => {
@@ -69,8 +89,18 @@ fn every_doctor_fixture_matches_its_expect_block() {
         }
     }
     assert!(files.len() >= 40, "only {} fixtures", files.len());
-    assert!(failures.is_empty(), "{} of {} fixtures disagree:\n{}", failures.len(), files.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} fixtures disagree:\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n")
+    );
     for c in xacct::checks::CATALOG {
-        assert!(fail_fixtures.contains(c.id), "no fixture makes {} fail", c.id);
+        assert!(
+            fail_fixtures.contains(c.id),
+            "no fixture makes {} fail",
+            c.id
+        );
     }
 }

@@ -24,13 +24,21 @@ fn every_simulate_fixture_gets_its_documented_decision() {
         let text = std::fs::read_to_string(file).expect("readable fixture");
         let source = Source::new(file.display().to_string(), text.clone());
         let root = json::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-        let cases = root.as_array().unwrap_or_else(|| panic!("{}: not an array", file.display()));
+        let cases = root
+            .as_array()
+            .unwrap_or_else(|| panic!("{}: not an array", file.display()));
         for node in cases {
             count += 1;
-            let name = node.get("name").and_then(|n| n.as_str()).unwrap_or("?").to_string();
+            let name = node
+                .get("name")
+                .and_then(|n| n.as_str())
+                .unwrap_or("?")
+                .to_string();
             assert!(names.insert(name.clone()), "duplicate case name {name}");
             assert!(
-                node.get("source").and_then(|n| n.as_str()).is_some_and(|s| !s.is_empty()),
+                node.get("source")
+                    .and_then(|n| n.as_str())
+                    .is_some_and(|s| !s.is_empty()),
                 "{name}: every case names the AWS rule it comes from in `source`"
             );
             let expect = node.get("expect").map(|e| e.to_serde()).unwrap_or_default();
@@ -60,7 +68,10 @@ fn every_simulate_fixture_gets_its_documented_decision() {
             if let Some(b) = expect.get("blocked_by")
                 && got["blocked_by"] != *b
             {
-                failures.push(format!("{name}: blocked_by {} (expected {b})", got["blocked_by"]));
+                failures.push(format!(
+                    "{name}: blocked_by {} (expected {b})",
+                    got["blocked_by"]
+                ));
             }
             if let Some(keys) = expect.get("unknown_keys").and_then(|k| k.as_array()) {
                 let want: BTreeSet<String> = keys
@@ -78,7 +89,10 @@ fn every_simulate_fixture_gets_its_documented_decision() {
             }
         }
     }
-    assert!(count >= 150, "only {count} simulate fixtures; the engine issue asks for at least 150");
+    assert!(
+        count >= 150,
+        "only {count} simulate fixtures; the engine issue asks for at least 150"
+    );
     assert!(
         failures.is_empty(),
         "{} of {count} cases disagree:\n{}",

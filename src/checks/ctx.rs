@@ -80,7 +80,11 @@ impl Want {
             Want::Identity | Want::IdentityOrGrant => &[PolicyType::Identity],
             Want::Resource | Want::ResourceOrGrant => &[PolicyType::Resource],
             Want::Organization => &[PolicyType::Scp, PolicyType::Rcp],
-            Want::Guardrails => &[PolicyType::Boundary, PolicyType::Session, PolicyType::Endpoint],
+            Want::Guardrails => &[
+                PolicyType::Boundary,
+                PolicyType::Session,
+                PolicyType::Endpoint,
+            ],
         }
     }
 
@@ -102,7 +106,10 @@ impl Want {
     pub fn denied(self, d: &Decision) -> bool {
         match self {
             Want::Full => d.decision == DecisionKind::ExplicitDeny,
-            _ => self.deny_types().iter().any(|t| d.gates.deny_of(*t).is_true()),
+            _ => self
+                .deny_types()
+                .iter()
+                .any(|t| d.gates.deny_of(*t).is_true()),
         }
     }
 }
@@ -142,9 +149,14 @@ impl<'a> Ctx<'a> {
             Some(Field::Value(r)) => Found::Yes(r),
             Some(Field::Unreadable(u)) if u.is_not_found() => Found::Missing(u),
             Some(Field::Unreadable(u)) => Found::Unknown(u.describe()),
-            Some(Field::NotRead) => Found::Unknown(format!("role {} was not read", self.plan.role_arn)),
+            Some(Field::NotRead) => {
+                Found::Unknown(format!("role {} was not read", self.plan.role_arn))
+            }
             None => Found::Unknown(if self.s.accounts.contains_key(&self.plan.b) {
-                format!("role {} was not read in account {}", self.plan.role_arn, self.plan.b)
+                format!(
+                    "role {} was not read in account {}",
+                    self.plan.role_arn, self.plan.b
+                )
             } else {
                 format!("account {} (B) was not read", self.plan.b)
             }),
@@ -160,7 +172,9 @@ impl<'a> Ctx<'a> {
             Some((_, Field::Value(b))) => Found::Yes(b),
             Some((_, Field::Unreadable(u))) if u.is_not_found() => Found::Missing(u),
             Some((_, Field::Unreadable(u))) => Found::Unknown(u.describe()),
-            Some((_, Field::NotRead)) | None => Found::Unknown(format!("bucket {name} was not read")),
+            Some((_, Field::NotRead)) | None => {
+                Found::Unknown(format!("bucket {name} was not read"))
+            }
         }
     }
 
@@ -178,19 +192,30 @@ impl<'a> Ctx<'a> {
         let mut d = Docs::default();
         match self.role() {
             Found::Yes(r) => {
-                for (what, field) in [("inline", &r.inline_policies), ("managed", &r.managed_policies)] {
+                for (what, field) in [
+                    ("inline", &r.inline_policies),
+                    ("managed", &r.managed_policies),
+                ] {
                     match field {
                         Field::Value(map) => {
                             for (name, p) in map {
                                 match p {
                                     Field::Value(doc) => d.add(doc),
-                                    Field::Unreadable(u) => d.missing.push(format!("{what} policy {name}: {}", u.describe())),
-                                    Field::NotRead => d.missing.push(format!("{what} policy {name} was not read")),
+                                    Field::Unreadable(u) => d
+                                        .missing
+                                        .push(format!("{what} policy {name}: {}", u.describe())),
+                                    Field::NotRead => {
+                                        d.missing.push(format!("{what} policy {name} was not read"))
+                                    }
                                 }
                             }
                         }
-                        Field::Unreadable(u) => d.missing.push(format!("{what} policies of the role: {}", u.describe())),
-                        Field::NotRead => d.missing.push(format!("{what} policies of the role were not read")),
+                        Field::Unreadable(u) => d
+                            .missing
+                            .push(format!("{what} policies of the role: {}", u.describe())),
+                        Field::NotRead => d
+                            .missing
+                            .push(format!("{what} policies of the role were not read")),
                     }
                 }
             }
@@ -201,7 +226,11 @@ impl<'a> Ctx<'a> {
     }
 
     /// A document field that may be absent, unreadable or `null`.
-    pub fn doc_field(&self, f: &'a Field<Option<PolicyDoc>>, what: &str) -> (Option<&'a PolicyDoc>, Option<String>) {
+    pub fn doc_field(
+        &self,
+        f: &'a Field<Option<PolicyDoc>>,
+        what: &str,
+    ) -> (Option<&'a PolicyDoc>, Option<String>) {
         match f {
             Field::Value(Some(d)) => (Some(d), None),
             Field::Value(None) => (None, None),
@@ -222,7 +251,12 @@ impl<'a> Ctx<'a> {
             .docs
             .iter()
             .filter_map(|d| {
-                let errs: Vec<&Defect> = d.policy.defects.iter().filter(|x| x.severity == Severity::Error).collect();
+                let errs: Vec<&Defect> = d
+                    .policy
+                    .defects
+                    .iter()
+                    .filter(|x| x.severity == Severity::Error)
+                    .collect();
                 (!errs.is_empty()).then_some((*d, errs))
             })
             .collect();
@@ -230,11 +264,15 @@ impl<'a> Ctx<'a> {
         for r in reqs {
             let decision = crate::policy::evaluate(&r.request, &set(r));
             let mut tri = want.read(&decision);
-            if !docs.missing.is_empty() && !(tri.is_false() && want.denied(&decision)) {
+            if !(docs.missing.is_empty() || tri.is_false() && want.denied(&decision)) {
                 // an unreadable document could allow, or deny
                 tri = Tri::Unknown;
             }
-            trials.push(Trial { req: r, decision, tri });
+            trials.push(Trial {
+                req: r,
+                decision,
+                tri,
+            });
         }
         let mut tri = Tri::all(trials.iter().map(|t| t.tri));
         if !invalid.is_empty() {
@@ -266,7 +304,10 @@ impl<'a> Ctx<'a> {
                 out.push(statement_evidence(
                     d,
                     &m.pointer,
-                    format!("explicitly denies {} on {}", t.req.request.action, t.req.request.resource),
+                    format!(
+                        "explicitly denies {} on {}",
+                        t.req.request.action, t.req.request.resource
+                    ),
                 ));
             }
         }
@@ -279,7 +320,10 @@ impl<'a> Ctx<'a> {
                     out.push(statement_evidence(
                         d,
                         &u.pointer,
-                        format!("depends on `{}`, whose value in the request is not known", u.key),
+                        format!(
+                            "depends on `{}`, whose value in the request is not known",
+                            u.key
+                        ),
                     ));
                 }
             }
@@ -288,7 +332,10 @@ impl<'a> Ctx<'a> {
         for d in &docs.docs {
             out.push(document_evidence(
                 d,
-                format!("no statement allows {} on {}", t.req.request.action, t.req.request.resource),
+                format!(
+                    "no statement allows {} on {}",
+                    t.req.request.action, t.req.request.resource
+                ),
             ));
         }
         out
@@ -304,7 +351,11 @@ pub fn doc_account(d: &PolicyDoc) -> Option<String> {
 }
 
 pub fn statement_evidence(d: &PolicyDoc, stmt_pointer: &str, note: String) -> Evidence {
-    let st = d.policy.statements.iter().find(|s| s.pointer == stmt_pointer);
+    let st = d
+        .policy
+        .statements
+        .iter()
+        .find(|s| s.pointer == stmt_pointer);
     let sid = st.and_then(|s| s.sid.clone());
     Evidence {
         document: d.title.clone(),
@@ -342,7 +393,10 @@ pub fn defect_evidence(d: &PolicyDoc, defect: &Defect) -> Evidence {
         account: doc_account(d),
         pointer: Some(d.pointer.clone()),
         statement: stmt,
-        note: format!("AWS rejects this document: {} ({})", defect.message, defect.help),
+        note: format!(
+            "AWS rejects this document: {} ({})",
+            defect.message, defect.help
+        ),
         span: Some((d.policy.source.clone(), defect.span)),
     }
 }
@@ -379,7 +433,10 @@ pub fn unknown_reason(t: &Trial<'_>) -> String {
     if keys.is_empty() {
         String::new()
     } else {
-        format!("the decision depends on {} whose value is not known", keys.join(", "))
+        format!(
+            "the decision depends on {} whose value is not known",
+            keys.join(", ")
+        )
     }
 }
 
@@ -389,7 +446,11 @@ pub fn unknown_message(j: &Judgement<'_, '_>) -> String {
         return format!("cannot be decided: {}", j.missing.join("; "));
     }
     match j.first(Tri::Unknown) {
-        Some(t) => format!("cannot be decided for {}: {}", t.req.describe(), unknown_reason(t)),
+        Some(t) => format!(
+            "cannot be decided for {}: {}",
+            t.req.describe(),
+            unknown_reason(t)
+        ),
         None => "cannot be decided".into(),
     }
 }
@@ -406,7 +467,12 @@ fn statement_value(stmts: Vec<serde_json::Value>) -> serde_json::Value {
     }
 }
 
-pub fn bucket_policy_fix(bucket: &str, account: Option<String>, stmts: Vec<serde_json::Value>, summary: String) -> Fix {
+pub fn bucket_policy_fix(
+    bucket: &str,
+    account: Option<String>,
+    stmts: Vec<serde_json::Value>,
+    summary: String,
+) -> Fix {
     Fix {
         summary,
         account,
@@ -421,7 +487,7 @@ pub fn bucket_policy_fix(bucket: &str, account: Option<String>, stmts: Vec<serde
 pub fn key_policy_fix(key_arn: &str, stmts: Vec<serde_json::Value>, summary: String) -> Fix {
     Fix {
         summary,
-        account: key_arn.splitn(6, ':').nth(4).map(str::to_string),
+        account: crate::arn::account(key_arn).map(str::to_string),
         document: format!("key policy of {key_arn}"),
         statement: Some(statement_value(stmts)),
         command: Some(format!(
@@ -445,7 +511,11 @@ pub fn role_policy_fix(plan: &Plan, stmts: Vec<serde_json::Value>, summary: Stri
 }
 
 /// A fix for documents AWS would refuse: say what to correct in each.
-pub fn defect_fix(invalid: &[(&PolicyDoc, Vec<&Defect>)], corrected: Option<serde_json::Value>, command: Option<String>) -> Fix {
+pub fn defect_fix(
+    invalid: &[(&PolicyDoc, Vec<&Defect>)],
+    corrected: Option<serde_json::Value>,
+    command: Option<String>,
+) -> Fix {
     let mut lines = Vec::new();
     for (d, errs) in invalid {
         for e in errs {
@@ -457,7 +527,10 @@ pub fn defect_fix(invalid: &[(&PolicyDoc, Vec<&Defect>)], corrected: Option<serd
         .map(|(d, _)| (d.title.clone(), doc_account(d)))
         .unwrap_or_default();
     Fix {
-        summary: format!("correct the document so AWS accepts it: {}", lines.join("; ")),
+        summary: format!(
+            "correct the document so AWS accepts it: {}",
+            lines.join("; ")
+        ),
         account,
         document: doc,
         statement: corrected,
@@ -479,15 +552,25 @@ pub fn resources_by_action(trials: &[&Trial<'_>]) -> BTreeMap<String, Vec<String
 
 /// A corrected copy of a deny statement: the same statement with an exception
 /// for the copying role.
-pub fn deny_exception(d: &PolicyDoc, stmt_pointer: &str, role_arn: &str) -> Option<serde_json::Value> {
-    let st = d.policy.statements.iter().find(|s| s.pointer == stmt_pointer)?;
+pub fn deny_exception(
+    d: &PolicyDoc,
+    stmt_pointer: &str,
+    role_arn: &str,
+) -> Option<serde_json::Value> {
+    let st = d
+        .policy
+        .statements
+        .iter()
+        .find(|s| s.pointer == stmt_pointer)?;
     let text = d.policy.source.text.get(st.span.start..st.span.end)?;
     let mut v: serde_json::Value = serde_json::from_str(text).ok()?;
     let obj = v.as_object_mut()?;
     let cond = obj.entry("Condition").or_insert_with(|| json!({}));
     let cond = cond.as_object_mut()?;
     let arn_not = cond.entry("ArnNotEquals").or_insert_with(|| json!({}));
-    arn_not.as_object_mut()?.insert("aws:PrincipalArn".into(), json!(role_arn));
+    arn_not
+        .as_object_mut()?
+        .insert("aws:PrincipalArn".into(), json!(role_arn));
     Some(v)
 }
 
@@ -505,26 +588,42 @@ pub struct LinkWords<'w> {
 }
 
 /// Turn a judgement of a policy link into a finding.
-pub fn link_finding(c: &Ctx<'_>, j: &Judgement<'_, '_>, docs: &Docs<'_>, want: Want, w: LinkWords<'_>) -> super::Finding {
+pub fn link_finding(
+    c: &Ctx<'_>,
+    j: &Judgement<'_, '_>,
+    docs: &Docs<'_>,
+    want: Want,
+    w: LinkWords<'_>,
+) -> super::Finding {
     use super::{Finding, Status};
     let p = &c.plan.role_arn;
     if !j.invalid.is_empty() {
         return Finding::new(w.id, Status::Fail, defect_summary(&j.invalid))
             .with_evidence(invalid_evidence(&j.invalid))
-            .with_fix(Some(defect_fix(&j.invalid, w.corrected, w.corrected_command)));
+            .with_fix(Some(defect_fix(
+                &j.invalid,
+                w.corrected,
+                w.corrected_command,
+            )));
     }
     match j.tri {
         Tri::True => Finding::new(w.id, Status::Pass, w.pass),
         Tri::False => {
             let fails: Vec<&Trial<'_>> = j.trials.iter().filter(|t| t.tri.is_false()).collect();
             let Some(first) = fails.first() else {
-                return Finding::new(w.id, Status::Fail, format!("{} does not allow the copy", w.subject));
+                return Finding::new(
+                    w.id,
+                    Status::Fail,
+                    format!("{} does not allow the copy", w.subject),
+                );
             };
             let denied = want.denied(&first.decision);
             let req = &first.req.request;
             let mut f = if denied {
                 let deny = first.decision.denies().find(|m| {
-                    want.deny_types().is_empty() || m.policy_type.is_some_and(|t| want.deny_types().contains(&t))
+                    want.deny_types().is_empty()
+                        || m.policy_type
+                            .is_some_and(|t| want.deny_types().contains(&t))
                 });
                 let doc = deny.and_then(|m| c.doc_by_pointer(docs, &m.policy));
                 let what = doc.map_or(w.subject.clone(), |d| d.title.clone());
@@ -548,46 +647,77 @@ pub fn link_finding(c: &Ctx<'_>, j: &Judgement<'_, '_>, docs: &Docs<'_>, want: W
                 Finding::new(
                     w.id,
                     Status::Fail,
-                    format!("the {what} explicitly denies {p} {} on {}", req.action, req.resource)
-                        + &note_suffix(first.req.note.as_str()),
+                    format!(
+                        "the {what} explicitly denies {p} {} on {}",
+                        req.action, req.resource
+                    ) + &note_suffix(first.req.note.as_str()),
                 )
                 .with_fix(fix)
             } else {
                 Finding::new(
                     w.id,
                     Status::Fail,
-                    format!("{} does not allow {p} {} on {}", w.subject, req.action, req.resource)
-                        + &note_suffix(first.req.note.as_str()),
+                    format!(
+                        "no statement in {} allows {p} {} on {}",
+                        w.subject, req.action, req.resource
+                    ) + &note_suffix(first.req.note.as_str()),
                 )
                 .with_fix((w.grant_fix)(&fails))
             };
             f.evidence = c.evidence(docs, first, want);
-            for t in fails.iter().skip(1).take(5) {
-                f.details.push(format!("also denied: {}", t.req.describe()));
+            let mut seen = vec![first.req.describe()];
+            let mut more = 0;
+            for t in fails.iter().skip(1) {
+                let d = t.req.describe();
+                if seen.contains(&d) {
+                    continue;
+                }
+                seen.push(d.clone());
+                if seen.len() <= 6 {
+                    f.details.push(format!("also denied: {d}"));
+                } else {
+                    more += 1;
+                }
             }
-            if fails.len() > 6 {
-                f.details.push(format!("... and {} more requests", fails.len() - 6));
+            if more > 0 {
+                f.details.push(format!("... and {more} more requests"));
             }
             f
         }
         Tri::Unknown => {
-            let ev = j.first(Tri::Unknown).map(|t| c.evidence(docs, t, want)).unwrap_or_default();
-            Finding::new(w.id, Status::Unknown, format!("{}: {}", w.subject, unknown_message(j))).with_evidence(ev)
+            let ev = j
+                .first(Tri::Unknown)
+                .map(|t| c.evidence(docs, t, want))
+                .unwrap_or_default();
+            Finding::new(
+                w.id,
+                Status::Unknown,
+                format!("{}: {}", w.subject, unknown_message(j)),
+            )
+            .with_evidence(ev)
         }
     }
 }
 
 fn note_suffix(note: &str) -> String {
-    if note.is_empty() { String::new() } else { format!(" ({note})") }
+    if note.is_empty() {
+        String::new()
+    } else {
+        format!(" ({note})")
+    }
 }
 
 /// The CLI command that rewrites a document, by its title.
 fn command_for(title: &str, c: &Ctx<'_>) -> Option<String> {
     if let Some(b) = title.strip_prefix("bucket policy of ") {
-        return Some(format!("aws s3api put-bucket-policy --bucket {b} --policy file://policy.json"));
+        return Some(format!(
+            "aws s3api put-bucket-policy --bucket {b} --policy file://policy.json"
+        ));
     }
     if let Some(k) = title.strip_prefix("key policy of ") {
-        return Some(format!("aws kms put-key-policy --key-id {k} --policy-name default --policy file://key-policy.json"));
+        return Some(format!(
+            "aws kms put-key-policy --key-id {k} --policy-name default --policy file://key-policy.json"
+        ));
     }
     if let Some(rest) = title.strip_prefix("inline policy ") {
         let name = rest.split(" of role ").next().unwrap_or("POLICY");

@@ -94,22 +94,134 @@ macro_rules! page {
 }
 
 pub const CATALOG: [CheckInfo; 16] = [
-    CheckInfo { id: "XA001", slug: "role-exists", link: "copying role exists and can be assumed", side: Side::B, seed_step: Some(1), doc: page!("XA001-role-exists.md") },
-    CheckInfo { id: "XA002", slug: "source-bucket-policy-allows-role", link: "source bucket policy lets the role read", side: Side::A, seed_step: Some(2), doc: page!("XA002-source-bucket-policy-allows-role.md") },
-    CheckInfo { id: "XA003", slug: "source-key-policy-allows-role", link: "source key policy lets the role decrypt", side: Side::A, seed_step: Some(3), doc: page!("XA003-source-key-policy-allows-role.md") },
-    CheckInfo { id: "XA004", slug: "destination-key-allows-role", link: "destination key lets the role encrypt", side: Side::B, seed_step: Some(4), doc: page!("XA004-destination-key-allows-role.md") },
-    CheckInfo { id: "XA005", slug: "role-can-write-destination", link: "role may write the destination bucket", side: Side::B, seed_step: Some(5), doc: page!("XA005-role-can-write-destination.md") },
-    CheckInfo { id: "XA006", slug: "role-can-read-source", link: "role's policies allow reading the source", side: Side::B, seed_step: Some(6), doc: page!("XA006-role-can-read-source.md") },
-    CheckInfo { id: "XA007", slug: "role-can-use-source-key", link: "role's policies allow the source key", side: Side::B, seed_step: Some(7), doc: page!("XA007-role-can-use-source-key.md") },
-    CheckInfo { id: "XA008", slug: "source-key-shareable", link: "source objects use a shareable key", side: Side::A, seed_step: None, doc: page!("XA008-source-key-shareable.md") },
-    CheckInfo { id: "XA009", slug: "keys-healthy", link: "both keys exist, enabled, symmetric, in region", side: Side::Both, seed_step: None, doc: page!("XA009-keys-healthy.md") },
-    CheckInfo { id: "XA010", slug: "destination-encryption", link: "destination writes SSE-KMS under B's key", side: Side::B, seed_step: None, doc: page!("XA010-destination-encryption.md") },
-    CheckInfo { id: "XA011", slug: "object-ownership", link: "objects owned by A; no ACL conflict", side: Side::Both, seed_step: None, doc: page!("XA011-object-ownership.md") },
-    CheckInfo { id: "XA012", slug: "organization-policies", link: "SCPs and RCPs allow the copy", side: Side::Both, seed_step: None, doc: page!("XA012-organization-policies.md") },
-    CheckInfo { id: "XA013", slug: "role-guardrails-allow", link: "boundary, session, endpoint policies allow", side: Side::B, seed_step: None, doc: page!("XA013-role-guardrails-allow.md") },
-    CheckInfo { id: "XA014", slug: "live-probes-agree", link: "live probes as the role succeed", side: Side::Both, seed_step: None, doc: page!("XA014-live-probes-agree.md") },
-    CheckInfo { id: "XA015", slug: "objects-copyable", link: "no archived objects without restore", side: Side::A, seed_step: None, doc: page!("XA015-objects-copyable.md") },
-    CheckInfo { id: "XA016", slug: "requester-pays", link: "requester pays header sent when needed", side: Side::A, seed_step: None, doc: page!("XA016-requester-pays.md") },
+    CheckInfo {
+        id: "XA001",
+        slug: "role-exists",
+        link: "copying role exists and can be assumed",
+        side: Side::B,
+        seed_step: Some(1),
+        doc: page!("XA001-role-exists.md"),
+    },
+    CheckInfo {
+        id: "XA002",
+        slug: "source-bucket-policy-allows-role",
+        link: "source bucket policy lets the role read",
+        side: Side::A,
+        seed_step: Some(2),
+        doc: page!("XA002-source-bucket-policy-allows-role.md"),
+    },
+    CheckInfo {
+        id: "XA003",
+        slug: "source-key-policy-allows-role",
+        link: "source key policy lets the role decrypt",
+        side: Side::A,
+        seed_step: Some(3),
+        doc: page!("XA003-source-key-policy-allows-role.md"),
+    },
+    CheckInfo {
+        id: "XA004",
+        slug: "destination-key-allows-role",
+        link: "destination key lets the role encrypt",
+        side: Side::B,
+        seed_step: Some(4),
+        doc: page!("XA004-destination-key-allows-role.md"),
+    },
+    CheckInfo {
+        id: "XA005",
+        slug: "role-can-write-destination",
+        link: "role may write the destination bucket",
+        side: Side::B,
+        seed_step: Some(5),
+        doc: page!("XA005-role-can-write-destination.md"),
+    },
+    CheckInfo {
+        id: "XA006",
+        slug: "role-can-read-source",
+        link: "role's policies allow reading the source",
+        side: Side::B,
+        seed_step: Some(6),
+        doc: page!("XA006-role-can-read-source.md"),
+    },
+    CheckInfo {
+        id: "XA007",
+        slug: "role-can-use-source-key",
+        link: "role's policies allow the source key",
+        side: Side::B,
+        seed_step: Some(7),
+        doc: page!("XA007-role-can-use-source-key.md"),
+    },
+    CheckInfo {
+        id: "XA008",
+        slug: "source-key-shareable",
+        link: "source objects use a shareable key",
+        side: Side::A,
+        seed_step: None,
+        doc: page!("XA008-source-key-shareable.md"),
+    },
+    CheckInfo {
+        id: "XA009",
+        slug: "keys-healthy",
+        link: "both keys exist, enabled, symmetric, in region",
+        side: Side::Both,
+        seed_step: None,
+        doc: page!("XA009-keys-healthy.md"),
+    },
+    CheckInfo {
+        id: "XA010",
+        slug: "destination-encryption",
+        link: "destination writes SSE-KMS under B's key",
+        side: Side::B,
+        seed_step: None,
+        doc: page!("XA010-destination-encryption.md"),
+    },
+    CheckInfo {
+        id: "XA011",
+        slug: "object-ownership",
+        link: "objects owned by A; no ACL conflict",
+        side: Side::Both,
+        seed_step: None,
+        doc: page!("XA011-object-ownership.md"),
+    },
+    CheckInfo {
+        id: "XA012",
+        slug: "organization-policies",
+        link: "SCPs and RCPs allow the copy",
+        side: Side::Both,
+        seed_step: None,
+        doc: page!("XA012-organization-policies.md"),
+    },
+    CheckInfo {
+        id: "XA013",
+        slug: "role-guardrails-allow",
+        link: "boundary, session, endpoint policies allow",
+        side: Side::B,
+        seed_step: None,
+        doc: page!("XA013-role-guardrails-allow.md"),
+    },
+    CheckInfo {
+        id: "XA014",
+        slug: "live-probes-agree",
+        link: "live probes as the role succeed",
+        side: Side::Both,
+        seed_step: None,
+        doc: page!("XA014-live-probes-agree.md"),
+    },
+    CheckInfo {
+        id: "XA015",
+        slug: "objects-copyable",
+        link: "no archived objects without restore",
+        side: Side::A,
+        seed_step: None,
+        doc: page!("XA015-objects-copyable.md"),
+    },
+    CheckInfo {
+        id: "XA016",
+        slug: "requester-pays",
+        link: "requester pays header sent when needed",
+        side: Side::A,
+        seed_step: None,
+        doc: page!("XA016-requester-pays.md"),
+    },
 ];
 
 /// Find a check by id (`XA003`, `xa3`) or slug.
@@ -268,7 +380,9 @@ const RUNNERS: [CheckFn; 16] = [
 ];
 
 /// Checks skipped when XA001 finds that the role does not exist.
-const NEED_ROLE: [&str; 7] = ["XA002", "XA003", "XA004", "XA005", "XA006", "XA007", "XA013"];
+const NEED_ROLE: [&str; 7] = [
+    "XA002", "XA003", "XA004", "XA005", "XA006", "XA007", "XA013",
+];
 
 /// Run every check on a snapshot.
 pub fn run_all(s: &Snapshot) -> Vec<Finding> {
@@ -302,7 +416,10 @@ mod tests {
 
     #[test]
     fn catalog_ids_slugs_and_pages_are_permanent() {
-        let ids: Vec<String> = CATALOG.iter().map(|c| format!("{} {}", c.id, c.slug)).collect();
+        let ids: Vec<String> = CATALOG
+            .iter()
+            .map(|c| format!("{} {}", c.id, c.slug))
+            .collect();
         assert_eq!(
             ids,
             vec![
@@ -325,8 +442,18 @@ mod tests {
             ]
         );
         for c in CATALOG {
-            assert!(c.doc.starts_with(&format!("# {} {}", c.id, c.slug)), "{} page title", c.id);
-            for section in ["## What it checks", "## Why it fails", "## Evidence", "## How to fix it", "## Seed step"] {
+            assert!(
+                c.doc.starts_with(&format!("# {} {}", c.id, c.slug)),
+                "{} page title",
+                c.id
+            );
+            for section in [
+                "## What it checks",
+                "## Why it fails",
+                "## Evidence",
+                "## How to fix it",
+                "## Seed step",
+            ] {
                 assert!(c.doc.contains(section), "{} lacks {section}", c.id);
             }
         }

@@ -50,6 +50,11 @@ pub struct PlannedRequest {
 impl PlannedRequest {
     pub fn describe(&self) -> String {
         let mut s = format!("{} on {}", self.request.action, self.request.resource);
+        if self.request.action.starts_with("kms:")
+            && let Some(o) = &self.object
+        {
+            s.push_str(&format!(" for object {o}"));
+        }
         if !self.note.is_empty() {
             s.push_str(&format!(" ({})", self.note));
         }
@@ -109,11 +114,11 @@ pub struct Plan {
 }
 
 fn region_of_arn(arn: &str) -> Option<&str> {
-    arn.splitn(6, ':').nth(3).filter(|r| !r.is_empty())
+    crate::arn::region(arn)
 }
 
 fn account_of_arn(arn: &str) -> Option<&str> {
-    arn.splitn(6, ':').nth(4).filter(|r| !r.is_empty())
+    crate::arn::account(arn)
 }
 
 impl Plan {
@@ -201,8 +206,18 @@ impl Plan {
 
         let a = src
             .map(|(acct, _)| acct.to_string())
-            .or_else(|| c.source_key.as_deref().and_then(account_of_arn).map(str::to_string))
-            .or_else(|| source_keys.first().and_then(|k| account_of_arn(k)).map(str::to_string));
+            .or_else(|| {
+                c.source_key
+                    .as_deref()
+                    .and_then(account_of_arn)
+                    .map(str::to_string)
+            })
+            .or_else(|| {
+                source_keys
+                    .first()
+                    .and_then(|k| account_of_arn(k))
+                    .map(str::to_string)
+            });
 
         let dest_key = dest_key(s, dst_bucket.map(|b| &b.encryption));
         let org_b = match s.accounts.get(&b).map(|a| &a.organization) {
@@ -279,7 +294,10 @@ impl Plan {
     fn apply_copy_context(ctx: &mut Context, s: &Snapshot, network: bool) {
         for (k, v) in &s.copy.context {
             let kl = k.to_ascii_lowercase();
-            let is_network = matches!(kl.as_str(), "aws:sourceip" | "aws:sourcevpce" | "aws:sourcevpc" | "aws:vpcsourceip");
+            let is_network = matches!(
+                kl.as_str(),
+                "aws:sourceip" | "aws:sourcevpce" | "aws:sourcevpc" | "aws:vpcsourceip"
+            );
             if is_network && !network {
                 continue;
             }
@@ -287,7 +305,13 @@ impl Plan {
         }
     }
 
-    fn request(&self, action: &str, resource: String, owner: Option<&str>, context: Context) -> Request {
+    fn request(
+        &self,
+        action: &str,
+        resource: String,
+        owner: Option<&str>,
+        context: Context,
+    ) -> Request {
         let mut r = Request {
             principal: self.principal.clone(),
             action: action.to_string(),
@@ -315,7 +339,13 @@ impl Plan {
     }
 
     /// A KMS request S3 makes on the principal's behalf (forward access session).
-    fn kms_context(&self, s: &Snapshot, key_arn: &str, via_region: Option<&str>, s3_arn: &str) -> Context {
+    fn kms_context(
+        &self,
+        s: &Snapshot,
+        key_arn: &str,
+        via_region: Option<&str>,
+        s3_arn: &str,
+    ) -> Context {
         let owner = account_of_arn(key_arn);
         let mut ctx = self.base_context(s, owner, region_of_arn(key_arn));
         ctx.set_str("aws:ViaAWSService", "true");
@@ -324,13 +354,21 @@ impl Plan {
             None => ctx.mark_unknown("kms:ViaService"),
         }
         ctx.set_str("kms:EncryptionContext:aws:s3:arn", s3_arn);
-        ctx.set("kms:EncryptionContextKeys", CtxValue::Multi(vec!["aws:s3:arn".into()]));
+        ctx.set(
+            "kms:EncryptionContextKeys",
+            CtxValue::Multi(vec!["aws:s3:arn".into()]),
+        );
         ctx.mark_absent("kms:EncryptionContext:*");
         ctx.set_str("kms:EncryptionAlgorithm", "SYMMETRIC_DEFAULT");
         ctx.mark_absent("kms:RequestAlias");
         ctx.mark_absent("kms:GrantIsForAWSResource");
         // the call comes from S3, not from the client's network
-        for k in ["aws:SourceIp", "aws:SourceVpce", "aws:SourceVpc", "aws:VpcSourceIp"] {
+        for k in [
+            "aws:SourceIp",
+            "aws:SourceVpce",
+            "aws:SourceVpc",
+            "aws:VpcSourceIp",
+        ] {
             ctx.mark_absent(k);
         }
         Self::apply_copy_context(&mut ctx, s, false);
@@ -360,9 +398,18 @@ impl Plan {
             ctx.mark_absent("s3:x-amz-*");
             out.push(PlannedRequest {
                 step: Step::ReadObject,
-                request: self.request("s3:GetObject", format!("{}/{}", src.bucket_arn(), o.key), owner, ctx),
+                request: self.request(
+                    "s3:GetObject",
+                    format!("{}/{}", src.bucket_arn(), o.key),
+                    owner,
+                    ctx,
+                ),
                 object: Some(o.key.clone()),
-                note: if o.stand_in { "any object under the prefix".into() } else { String::new() },
+                note: if o.stand_in {
+                    "any object under the prefix".into()
+                } else {
+                    String::new()
+                },
             });
         }
         out
@@ -373,7 +420,8 @@ impl Plan {
         let mut out = Vec::new();
         // kms:ViaService names the region of the bucket the key encrypts; for a
         // cross-region copy the value S3 sends for the source key is not documented.
-        let cross_region = matches!((&self.src_region, &self.dst_region), (Some(a), Some(b)) if a != b);
+        let cross_region =
+            matches!((&self.src_region, &self.dst_region), (Some(a), Some(b)) if a != b);
         for o in &self.objects {
             let Some(e) = &o.encryption else { continue };
             if !e.is_kms() {
@@ -418,16 +466,28 @@ impl Plan {
                 }
             }
             if s.copy.method == Method::Cli {
-                ctx.set_str("s3:x-amz-copy-source", format!("{}/{}", s.copy.source.bucket, o.key));
+                ctx.set_str(
+                    "s3:x-amz-copy-source",
+                    format!("{}/{}", s.copy.source.bucket, o.key),
+                );
                 if !s.copy.request.contains_key("x-amz-metadata-directive") {
                     ctx.mark_absent("s3:x-amz-metadata-directive");
                 }
             }
             out.push(PlannedRequest {
                 step: Step::WriteObject,
-                request: self.request("s3:PutObject", format!("{}/{key}", dst.bucket_arn()), owner, ctx),
+                request: self.request(
+                    "s3:PutObject",
+                    format!("{}/{key}", dst.bucket_arn()),
+                    owner,
+                    ctx,
+                ),
                 object: Some(o.key.clone()),
-                note: if o.stand_in { "any object under the prefix".into() } else { String::new() },
+                note: if o.stand_in {
+                    "any object under the prefix".into()
+                } else {
+                    String::new()
+                },
             });
         }
         out
@@ -462,7 +522,12 @@ impl Plan {
                 let ctx = self.kms_context(s, key, via, &arn);
                 out.push(PlannedRequest {
                     step: Step::EncryptDestination,
-                    request: self.request("kms:GenerateDataKey", key.clone(), account_of_arn(key), ctx.clone()),
+                    request: self.request(
+                        "kms:GenerateDataKey",
+                        key.clone(),
+                        account_of_arn(key),
+                        ctx.clone(),
+                    ),
                     object: Some(o.key.clone()),
                     note: note.to_string(),
                 });
@@ -496,7 +561,9 @@ impl Plan {
 
 /// The destination object key for a source key (prefix replaced).
 pub fn dest_key_name(s: &Snapshot, src_key: &str) -> String {
-    let rest = src_key.strip_prefix(&s.copy.source.prefix).unwrap_or(src_key);
+    let rest = src_key
+        .strip_prefix(&s.copy.source.prefix)
+        .unwrap_or(src_key);
     let dp = &s.copy.destination.prefix;
     if dp.is_empty() || dp.ends_with('/') {
         format!("{dp}{rest}")
@@ -518,11 +585,18 @@ fn dest_key(s: &Snapshot, dst_enc: Option<&Field<Option<Encryption>>>) -> DestKe
     }
     match sse {
         Some("aws:kms") | Some("aws:kms:dsse") => return DestKey::AwsManaged,
-        Some("AES256") => return DestKey::NoKms("the copy sends x-amz-server-side-encryption: AES256 (SSE-S3)".into()),
+        Some("AES256") => {
+            return DestKey::NoKms(
+                "the copy sends x-amz-server-side-encryption: AES256 (SSE-S3)".into(),
+            );
+        }
         _ => {}
     }
     match dst_enc {
-        None => DestKey::Unknown(format!("the destination bucket {} was not read", c.destination.bucket)),
+        None => DestKey::Unknown(format!(
+            "the destination bucket {} was not read",
+            c.destination.bucket
+        )),
         Some(Field::NotRead) => DestKey::Unknown(format!(
             "the default encryption of {} was not read",
             c.destination.bucket
@@ -559,7 +633,8 @@ fn resolve_key(s: &Snapshot, id: &str) -> DestKey {
                 .iter()
                 .filter(|(arn, k)| {
                     arn.ends_with(&format!("key/{id}"))
-                        || k.value().is_some_and(|k| k.aliases.iter().any(|al| al == alias))
+                        || k.value()
+                            .is_some_and(|k| k.aliases.iter().any(|al| al == alias))
                 })
                 .collect()
         })

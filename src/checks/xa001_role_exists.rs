@@ -7,7 +7,9 @@ use crate::policy::eval::PolicySet;
 use crate::policy::{Context, Missing, Principal, Request, Tri};
 use crate::snapshot::model::Field;
 
-use super::ctx::{Ctx, Docs, Found, Want, defect_fix, defect_summary, invalid_evidence, labeled, unknown_message};
+use super::ctx::{
+    Ctx, Docs, Found, Want, defect_fix, defect_summary, invalid_evidence, labeled, unknown_message,
+};
 use super::plan::{PlannedRequest, Step};
 use super::{Finding, Fix, Status};
 
@@ -30,22 +32,44 @@ pub fn run(c: &Ctx<'_>) -> Finding {
                     )),
                 }));
         }
-        Found::Unknown(why) => return Finding::new(ID, Status::Unknown, format!("cannot tell whether {p} exists: {why}")),
+        Found::Unknown(why) => {
+            return Finding::new(
+                ID,
+                Status::Unknown,
+                format!("cannot tell whether {p} exists: {why}"),
+            );
+        }
     };
     let Some(caller) = &c.s.copy.caller else {
-        return Finding::new(ID, Status::Pass, format!("the role {p} exists in account {}", c.plan.b));
+        return Finding::new(
+            ID,
+            Status::Pass,
+            format!("the role {p} exists in account {}", c.plan.b),
+        );
     };
     let trust = match &role.trust_policy {
         Field::Value(d) => d,
         Field::Unreadable(u) => {
-            return Finding::new(ID, Status::Unknown, format!("the trust policy of {p} is unreadable: {}", u.describe()));
+            return Finding::new(
+                ID,
+                Status::Unknown,
+                format!("the trust policy of {p} is unreadable: {}", u.describe()),
+            );
         }
         Field::NotRead => {
-            return Finding::new(ID, Status::Unknown, format!("the trust policy of {p} was not read"));
+            return Finding::new(
+                ID,
+                Status::Unknown,
+                format!("the trust policy of {p} was not read"),
+            );
         }
     };
     let Ok(caller_p) = Principal::parse(caller) else {
-        return Finding::new(ID, Status::Unknown, format!("copy.caller `{caller}` is not a principal"));
+        return Finding::new(
+            ID,
+            Status::Unknown,
+            format!("copy.caller `{caller}` is not a principal"),
+        );
     };
     let mut req = Request {
         principal: caller_p,
@@ -56,10 +80,18 @@ pub fn run(c: &Ctx<'_>) -> Finding {
     };
     req.context.set_str("aws:SecureTransport", "true");
     req.derive_context();
-    let planned = [PlannedRequest { step: Step::AssumeRole, request: req, object: None, note: String::new() }];
+    let planned = [PlannedRequest {
+        step: Step::AssumeRole,
+        request: req,
+        object: None,
+        note: String::new(),
+    }];
     let mut docs = Docs::default();
     docs.add(trust);
-    let j = c.judge(&planned, &docs, Want::Resource, |_| PolicySet { resource: Some(labeled(trust)), ..Default::default() });
+    let j = c.judge(&planned, &docs, Want::Resource, |_| PolicySet {
+        resource: Some(labeled(trust)),
+        ..Default::default()
+    });
     let statement = json!({
         "Effect": "Allow",
         "Principal": {"AWS": caller},
@@ -67,23 +99,41 @@ pub fn run(c: &Ctx<'_>) -> Finding {
     });
     let role_name = role.arn.rsplit('/').next().unwrap_or("ROLE");
     let fix = Fix {
-        summary: format!("let {caller} assume the role: add this statement to the trust policy of {role_name}"),
+        summary: format!(
+            "let {caller} assume the role: add this statement to the trust policy of {role_name}"
+        ),
         account: Some(c.plan.b.clone()),
         document: trust.title.clone(),
         statement: Some(statement),
-        command: Some(format!("aws iam update-assume-role-policy --role-name {role_name} --policy-document file://trust-policy.json")),
+        command: Some(format!(
+            "aws iam update-assume-role-policy --role-name {role_name} --policy-document file://trust-policy.json"
+        )),
     };
     if !j.invalid.is_empty() {
-        return Finding::new(ID, Status::Fail, format!("the role exists, but {}", defect_summary(&j.invalid)))
-            .with_evidence(invalid_evidence(&j.invalid))
-            .with_fix(Some(defect_fix(&j.invalid, fix.statement.clone(), fix.command.clone())));
+        return Finding::new(
+            ID,
+            Status::Fail,
+            format!("the role exists, but {}", defect_summary(&j.invalid)),
+        )
+        .with_evidence(invalid_evidence(&j.invalid))
+        .with_fix(Some(defect_fix(
+            &j.invalid,
+            fix.statement.clone(),
+            fix.command.clone(),
+        )));
     }
     match j.tri {
-        Tri::True => Finding::new(ID, Status::Pass, format!("the role {p} exists and its trust policy lets {caller} assume it")),
+        Tri::True => Finding::new(
+            ID,
+            Status::Pass,
+            format!("the role {p} exists and its trust policy lets {caller} assume it"),
+        ),
         Tri::False => {
             let t = j.first(Tri::False);
             let denied = t.is_some_and(|t| Want::Resource.denied(&t.decision));
-            let ev = t.map(|t| c.evidence(&docs, t, Want::Resource)).unwrap_or_default();
+            let ev = t
+                .map(|t| c.evidence(&docs, t, Want::Resource))
+                .unwrap_or_default();
             Finding::new(
                 ID,
                 Status::Fail,
@@ -97,8 +147,16 @@ pub fn run(c: &Ctx<'_>) -> Finding {
             .with_fix(Some(fix))
         }
         Tri::Unknown => {
-            let ev = j.first(Tri::Unknown).map(|t| c.evidence(&docs, t, Want::Resource)).unwrap_or_default();
-            Finding::new(ID, Status::Unknown, format!("whether {caller} may assume {p} {}", unknown_message(&j))).with_evidence(ev)
+            let ev = j
+                .first(Tri::Unknown)
+                .map(|t| c.evidence(&docs, t, Want::Resource))
+                .unwrap_or_default();
+            Finding::new(
+                ID,
+                Status::Unknown,
+                format!("whether {caller} may assume {p} {}", unknown_message(&j)),
+            )
+            .with_evidence(ev)
         }
     }
 }

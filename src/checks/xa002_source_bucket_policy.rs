@@ -6,7 +6,10 @@ use serde_json::json;
 use crate::policy::eval::PolicySet;
 use crate::snapshot::model::Field;
 
-use super::ctx::{Ctx, Docs, Found, LinkWords, Trial, Want, bucket_policy_fix, generalize, labeled, link_finding, resources_by_action};
+use super::ctx::{
+    Ctx, Docs, Found, LinkWords, Trial, Want, bucket_policy_fix, generalize, labeled, link_finding,
+    resources_by_action,
+};
 use super::{Finding, Status};
 
 const ID: &str = "XA002";
@@ -17,9 +20,23 @@ pub fn run(c: &Ctx<'_>) -> Finding {
     let bucket = match c.bucket(&src.bucket) {
         Found::Yes(b) => b,
         Found::Missing(u) => {
-            return Finding::new(ID, Status::Fail, format!("the source bucket {} does not exist ({})", src.bucket, u.describe()));
+            return Finding::new(
+                ID,
+                Status::Fail,
+                format!(
+                    "the source bucket {} does not exist ({})",
+                    src.bucket,
+                    u.describe()
+                ),
+            );
         }
-        Found::Unknown(why) => return Finding::new(ID, Status::Unknown, format!("cannot read the bucket policy of {}: {why}", src.bucket)),
+        Found::Unknown(why) => {
+            return Finding::new(
+                ID,
+                Status::Unknown,
+                format!("cannot read the bucket policy of {}: {why}", src.bucket),
+            );
+        }
     };
     let reqs = c.plan.source_requests(c.s);
     let statements = |fails: &[&Trial<'_>]| -> Vec<serde_json::Value> {
@@ -48,14 +65,32 @@ pub fn run(c: &Ctx<'_>) -> Finding {
         Field::Value(Some(d)) => d,
         Field::Value(None) => {
             if c.plan.same_account() {
-                return Finding::new(ID, Status::Pass, format!("{} has no bucket policy; the role is in the bucket's own account, so its identity policies decide (XA006)", src.bucket));
+                return Finding::new(
+                    ID,
+                    Status::Pass,
+                    format!(
+                        "{} has no bucket policy; the role is in the bucket's own account, so its identity policies decide (XA006)",
+                        src.bucket
+                    ),
+                );
             }
             return Finding::new(
                 ID,
                 Status::Fail,
-                format!("{} has no bucket policy: a cross-account reader needs one that allows {p}", src.bucket),
+                format!(
+                    "{} has no bucket policy: a cross-account reader needs one that allows {p}",
+                    src.bucket
+                ),
             )
-            .with_fix(Some(bucket_policy_fix(&src.bucket, a, all_statements, format!("create a bucket policy on {} that lets the role list and read", src.bucket))));
+            .with_fix(Some(bucket_policy_fix(
+                &src.bucket,
+                a,
+                all_statements,
+                format!(
+                    "create a bucket policy on {} that lets the role list and read",
+                    src.bucket
+                ),
+            )));
         }
         Field::Unreadable(u) => {
             return Finding::new(ID, Status::Unknown, format!("the bucket policy of {} is unreadable: {}", src.bucket, u.describe()))
@@ -68,18 +103,33 @@ pub fn run(c: &Ctx<'_>) -> Finding {
     };
     let mut docs = Docs::default();
     docs.add(doc);
-    let j = c.judge(&reqs, &docs, Want::Resource, |_| PolicySet { resource: Some(labeled(doc)), ..Default::default() });
+    let j = c.judge(&reqs, &docs, Want::Resource, |_| PolicySet {
+        resource: Some(labeled(doc)),
+        ..Default::default()
+    });
     if j.tri.is_false() && j.invalid.is_empty() && c.plan.same_account() {
         // same account: a missing allow here is fine if identity policies allow
         let denied = j.trials.iter().any(|t| Want::Resource.denied(&t.decision));
         if !denied {
-            return Finding::new(ID, Status::Pass, format!("the bucket policy of {} does not deny the role (same account: identity policies decide)", src.bucket));
+            return Finding::new(
+                ID,
+                Status::Pass,
+                format!(
+                    "the bucket policy of {} does not deny the role (same account: identity policies decide)",
+                    src.bucket
+                ),
+            );
         }
     }
     let a2 = c.plan.a.clone();
     let bucket_name = src.bucket.clone();
     let fix = move |fails: &[&Trial<'_>]| {
-        Some(bucket_policy_fix(&bucket_name, a2.clone(), statements(fails), format!("add to the bucket policy of {bucket_name} in account A")))
+        Some(bucket_policy_fix(
+            &bucket_name,
+            a2.clone(),
+            statements(fails),
+            format!("add to the bucket policy of {bucket_name} in account A"),
+        ))
     };
     link_finding(
         c,
@@ -89,10 +139,16 @@ pub fn run(c: &Ctx<'_>) -> Finding {
         LinkWords {
             id: ID,
             subject: format!("the bucket policy of {}", src.bucket),
-            pass: format!("the bucket policy of {} lets {p} list the bucket and read its objects", src.bucket),
+            pass: format!(
+                "the bucket policy of {} lets {p} list the bucket and read its objects",
+                src.bucket
+            ),
             grant_fix: &fix,
             corrected: Some(json!(all_statements)),
-            corrected_command: Some(format!("aws s3api put-bucket-policy --bucket {} --policy file://policy.json", src.bucket)),
+            corrected_command: Some(format!(
+                "aws s3api put-bucket-policy --bucket {} --policy file://policy.json",
+                src.bucket
+            )),
         },
     )
 }

@@ -21,9 +21,19 @@ pub fn grants_of(k: &Key) -> Vec<Grant> {
             .map(|(i, g)| Grant {
                 label: format!("{}/grants/{i}", k.pointer),
                 grantee: g.grantee.clone(),
-                operations: g.operations.iter().map(|o| o.trim_start_matches("kms:").to_string()).collect(),
-                encryption_context_subset: g.constraints.as_ref().and_then(|c| c.encryption_context_subset.clone()),
-                encryption_context_equals: g.constraints.as_ref().and_then(|c| c.encryption_context_equals.clone()),
+                operations: g
+                    .operations
+                    .iter()
+                    .map(|o| o.trim_start_matches("kms:").to_string())
+                    .collect(),
+                encryption_context_subset: g
+                    .constraints
+                    .as_ref()
+                    .and_then(|c| c.encryption_context_subset.clone()),
+                encryption_context_equals: g
+                    .constraints
+                    .as_ref()
+                    .and_then(|c| c.encryption_context_equals.clone()),
             })
             .collect(),
         _ => Vec::new(),
@@ -32,7 +42,7 @@ pub fn grants_of(k: &Key) -> Vec<Grant> {
 
 /// The statement that lets P decrypt through S3.
 pub fn decrypt_statement(c: &Ctx<'_>, key_arn: &str) -> serde_json::Value {
-    let region = key_arn.splitn(6, ':').nth(3).unwrap_or("REGION");
+    let region = crate::arn::region(key_arn).unwrap_or("REGION");
     json!({
         "Sid": "XacctCopyRoleDecryptViaS3",
         "Effect": "Allow",
@@ -50,13 +60,25 @@ pub fn run(c: &Ctx<'_>) -> Finding {
     let all = c.plan.decrypt_requests(c.s);
     if all.is_empty() {
         return match c.plan.objects.iter().any(|o| o.encryption.is_none()) {
-            true => Finding::new(ID, Status::Unknown, "cannot tell which KMS key encrypts the source objects: their encryption was not read"),
-            false => Finding::new(ID, Status::Skip, "no source object is SSE-KMS encrypted: there is no source key to decrypt with"),
+            true => Finding::new(
+                ID,
+                Status::Unknown,
+                "cannot tell which KMS key encrypts the source objects: their encryption was not read",
+            ),
+            false => Finding::new(
+                ID,
+                Status::Skip,
+                "no source object is SSE-KMS encrypted: there is no source key to decrypt with",
+            ),
         };
     }
     let mut findings = Vec::new();
     for key_arn in &c.plan.source_keys {
-        let reqs: Vec<PlannedRequest> = all.iter().filter(|r| &r.request.resource == key_arn).cloned().collect();
+        let reqs: Vec<PlannedRequest> = all
+            .iter()
+            .filter(|r| &r.request.resource == key_arn)
+            .cloned()
+            .collect();
         if reqs.is_empty() {
             continue;
         }
@@ -70,7 +92,9 @@ pub fn run(c: &Ctx<'_>) -> Finding {
     };
     for f in it {
         if f.status != Status::Pass {
-            first.details.push(format!("{}: {}", f.status.as_str(), f.message));
+            first
+                .details
+                .push(format!("{}: {}", f.status.as_str(), f.message));
         }
     }
     first
@@ -81,26 +105,54 @@ fn one_key(c: &Ctx<'_>, key_arn: &str, reqs: &[PlannedRequest]) -> Finding {
     let key = match c.key(key_arn) {
         Found::Yes(k) => k,
         Found::Missing(u) => {
-            return Finding::new(ID, Status::Fail, format!("the source key {key_arn} does not exist ({}): nobody can decrypt its objects", u.describe()));
+            return Finding::new(
+                ID,
+                Status::Fail,
+                format!(
+                    "the source key {key_arn} does not exist ({}): nobody can decrypt its objects",
+                    u.describe()
+                ),
+            );
         }
-        Found::Unknown(why) => return Finding::new(ID, Status::Unknown, format!("cannot read the key policy of {key_arn}: {why}")),
+        Found::Unknown(why) => {
+            return Finding::new(
+                ID,
+                Status::Unknown,
+                format!("cannot read the key policy of {key_arn}: {why}"),
+            );
+        }
     };
     let doc = match &key.policy {
         Field::Value(Some(d)) => d,
         Field::Value(None) => {
-            return Finding::new(ID, Status::Fail, format!("the source key {key_arn} has no key policy: nobody is allowed to use it"))
-                .with_fix(Some(key_policy_fix(key_arn, vec![decrypt_statement(c, key_arn)], "give the key a policy that lets the role decrypt".into())));
+            return Finding::new(
+                ID,
+                Status::Fail,
+                format!("the source key {key_arn} has no key policy: nobody is allowed to use it"),
+            )
+            .with_fix(Some(key_policy_fix(
+                key_arn,
+                vec![decrypt_statement(c, key_arn)],
+                "give the key a policy that lets the role decrypt".into(),
+            )));
         }
         Field::Unreadable(u) => {
             return Finding::new(ID, Status::Unknown, format!("the key policy of {key_arn} is unreadable: {}", u.describe()))
                 .detail("GetKeyPolicy is not available across accounts: ask the key's owner, or run with --source-profile");
         }
-        Field::NotRead => return Finding::new(ID, Status::Unknown, format!("the key policy of {key_arn} was not read")),
+        Field::NotRead => {
+            return Finding::new(
+                ID,
+                Status::Unknown,
+                format!("the key policy of {key_arn} was not read"),
+            );
+        }
     };
     let mut docs = Docs::default();
     docs.add(doc);
     if let Field::Unreadable(u) = &key.grants {
-        docs.missing.push(format!("grants of {key_arn}: {}", u.describe()));
+        docs.missing
+            .push(format!("grants of {key_arn}: {}", u.describe()));
     }
     let grants = grants_of(key);
     let j = c.judge(reqs, &docs, Want::ResourceOrGrant, |_| PolicySet {
@@ -111,7 +163,12 @@ fn one_key(c: &Ctx<'_>, key_arn: &str, reqs: &[PlannedRequest]) -> Finding {
     let stmt = decrypt_statement(c, key_arn);
     let stmt2 = stmt.clone();
     let fix = move |_f: &[&Trial<'_>]| {
-        Some(key_policy_fix(key_arn, vec![stmt2.clone()], "add to the key policy of the source key (account A); keep its existing statements".into()))
+        Some(key_policy_fix(
+            key_arn,
+            vec![stmt2.clone()],
+            "add to the key policy of the source key (account A); keep its existing statements"
+                .into(),
+        ))
     };
     let mut f = link_finding(
         c,
@@ -124,13 +181,15 @@ fn one_key(c: &Ctx<'_>, key_arn: &str, reqs: &[PlannedRequest]) -> Finding {
             pass: format!("the key policy of {key_arn} lets {p} decrypt through S3"),
             grant_fix: &fix,
             corrected: Some(stmt),
-            corrected_command: Some(format!("aws kms put-key-policy --key-id {key_arn} --policy-name default --policy file://key-policy.json")),
+            corrected_command: Some(format!(
+                "aws kms put-key-policy --key-id {key_arn} --policy-name default --policy file://key-policy.json"
+            )),
         },
     );
-    if f.status == Status::Fail
-        && key.is_aws_managed() == Some(true)
-    {
-        f.details.push("this is an AWS managed key (aws/s3): its policy cannot be changed; see XA008".into());
+    if f.status == Status::Fail && key.is_aws_managed() == Some(true) {
+        f.details.push(
+            "this is an AWS managed key (aws/s3): its policy cannot be changed; see XA008".into(),
+        );
         f.fix = None;
     }
     f

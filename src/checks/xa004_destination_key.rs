@@ -8,7 +8,10 @@ use crate::policy::Tri;
 use crate::policy::eval::PolicySet;
 use crate::snapshot::model::Field;
 
-use super::ctx::{Ctx, Docs, Found, LinkWords, Trial, Want, identity_statements, key_policy_fix, labeled, link_finding, role_policy_fix};
+use super::ctx::{
+    Ctx, Docs, Found, LinkWords, Trial, Want, identity_statements, key_policy_fix, labeled,
+    link_finding, role_policy_fix,
+};
 use super::plan::DestKey;
 use super::xa003_source_key_policy::grants_of;
 use super::{Finding, Status};
@@ -20,29 +23,84 @@ pub fn run(c: &Ctx<'_>) -> Finding {
     let key_arn = match &c.plan.dest_key {
         DestKey::Key(k) => k.clone(),
         DestKey::AwsManaged => {
-            return Finding::new(ID, Status::Skip, "the destination is encrypted with the AWS managed key aws/s3, not a key of B's (XA010)");
+            return Finding::new(
+                ID,
+                Status::Skip,
+                "the destination is encrypted with the AWS managed key aws/s3, not a key of B's (XA010)",
+            );
         }
-        DestKey::NoKms(why) => return Finding::new(ID, Status::Skip, format!("the destination uses no KMS key: {why} (XA010)")),
+        DestKey::NoKms(why) => {
+            return Finding::new(
+                ID,
+                Status::Skip,
+                format!("the destination uses no KMS key: {why} (XA010)"),
+            );
+        }
         DestKey::Unresolved(id) => {
-            return Finding::new(ID, Status::Unknown, format!("the destination key `{id}` is not a key ARN and matches no key read in account {}", c.plan.b));
+            return Finding::new(
+                ID,
+                Status::Unknown,
+                format!(
+                    "the destination key `{id}` is not a key ARN and matches no key read in account {}",
+                    c.plan.b
+                ),
+            );
         }
-        DestKey::Unknown(why) => return Finding::new(ID, Status::Unknown, format!("cannot tell which key encrypts the destination: {why}")),
+        DestKey::Unknown(why) => {
+            return Finding::new(
+                ID,
+                Status::Unknown,
+                format!("cannot tell which key encrypts the destination: {why}"),
+            );
+        }
     };
     let reqs = c.plan.encrypt_requests(c.s);
     let key = match c.key(&key_arn) {
         Found::Yes(k) => k,
         Found::Missing(u) => {
-            return Finding::new(ID, Status::Fail, format!("the destination key {key_arn} does not exist ({})", u.describe()));
+            return Finding::new(
+                ID,
+                Status::Fail,
+                format!(
+                    "the destination key {key_arn} does not exist ({})",
+                    u.describe()
+                ),
+            );
         }
-        Found::Unknown(why) => return Finding::new(ID, Status::Unknown, format!("cannot read the destination key: {why}")),
+        Found::Unknown(why) => {
+            return Finding::new(
+                ID,
+                Status::Unknown,
+                format!("cannot read the destination key: {why}"),
+            );
+        }
     };
     let doc = match &key.policy {
         Field::Value(Some(d)) => d,
-        Field::Value(None) => return Finding::new(ID, Status::Fail, format!("the destination key {key_arn} has no key policy")),
-        Field::Unreadable(u) => {
-            return Finding::new(ID, Status::Unknown, format!("the key policy of {key_arn} is unreadable: {}", u.describe()));
+        Field::Value(None) => {
+            return Finding::new(
+                ID,
+                Status::Fail,
+                format!("the destination key {key_arn} has no key policy"),
+            );
         }
-        Field::NotRead => return Finding::new(ID, Status::Unknown, format!("the key policy of {key_arn} was not read")),
+        Field::Unreadable(u) => {
+            return Finding::new(
+                ID,
+                Status::Unknown,
+                format!(
+                    "the key policy of {key_arn} is unreadable: {}",
+                    u.describe()
+                ),
+            );
+        }
+        Field::NotRead => {
+            return Finding::new(
+                ID,
+                Status::Unknown,
+                format!("the key policy of {key_arn} was not read"),
+            );
+        }
     };
     let grants = grants_of(key);
     let identity = c.identity_docs();
@@ -54,8 +112,18 @@ pub fn run(c: &Ctx<'_>) -> Finding {
         grants: grants.clone(),
         ..Default::default()
     });
-    let direct = Tri::all(kp_only.trials.iter().map(|t| t.decision.gates.resource_direct.or(t.decision.gates.grant)));
-    let delegates = Tri::any(kp_only.trials.iter().map(|t| t.decision.gates.resource_delegates));
+    let direct = Tri::all(
+        kp_only
+            .trials
+            .iter()
+            .map(|t| t.decision.gates.resource_direct.or(t.decision.gates.grant)),
+    );
+    let delegates = Tri::any(
+        kp_only
+            .trials
+            .iter()
+            .map(|t| t.decision.gates.resource_delegates),
+    );
     let mut docs = Docs::default();
     docs.add(doc);
     if !direct.is_true() && delegates.maybe() {
@@ -66,11 +134,16 @@ pub fn run(c: &Ctx<'_>) -> Finding {
         docs.docs.extend(identity.docs);
     }
     if let Field::Unreadable(u) = &key.grants {
-        docs.missing.push(format!("grants of {key_arn}: {}", u.describe()));
+        docs.missing
+            .push(format!("grants of {key_arn}: {}", u.describe()));
     }
     let id_labels = docs.labeled();
     let j = c.judge(&reqs, &docs, Want::Full, |_| PolicySet {
-        identity: id_labels.iter().filter(|l| l.label != doc.pointer).copied().collect(),
+        identity: id_labels
+            .iter()
+            .filter(|l| l.label != doc.pointer)
+            .copied()
+            .collect(),
         resource: Some(labeled(doc)),
         grants: grants.clone(),
         ..Default::default()
@@ -109,7 +182,10 @@ pub fn run(c: &Ctx<'_>) -> Finding {
         LinkWords {
             id: ID,
             subject: if !direct.is_true() && delegates.maybe() {
-                format!("the role's identity policies (the key policy of {key_arn} delegates to account {})", c.plan.b)
+                format!(
+                    "the role's identity policies (the key policy of {key_arn} delegates to account {})",
+                    c.plan.b
+                )
             } else {
                 format!("the key policy of {key_arn}")
             },
@@ -119,15 +195,26 @@ pub fn run(c: &Ctx<'_>) -> Finding {
                 format!("{p} may kms:GenerateDataKey with {key_arn}")
             },
             grant_fix: &fix,
-            corrected: None,
-            corrected_command: None,
+            corrected: Some(json!({
+                "Sid": "XacctCopyRoleEncrypt",
+                "Effect": "Allow",
+                "Principal": {"AWS": c.plan.role_arn},
+                "Action": if c.plan.multipart() { json!(["kms:GenerateDataKey", "kms:Decrypt"]) } else { json!("kms:GenerateDataKey") },
+                "Resource": "*"
+            })),
+            corrected_command: Some(format!(
+                "aws kms put-key-policy --key-id {key_arn} --policy-name default --policy file://key-policy.json"
+            )),
         },
     );
-    if f.status == Status::Fail && delegates.is_false() && direct.is_false() && !f.message.contains("explicitly") {
+    if f.status == Status::Fail
+        && delegates.is_false()
+        && direct.is_false()
+        && !f.message.contains("explicitly")
+    {
         f.message = format!(
             "the key policy of {key_arn} neither allows {p} nor delegates to account {}: {}",
-            c.plan.b,
-            f.message
+            c.plan.b, f.message
         );
     }
     f

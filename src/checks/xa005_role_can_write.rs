@@ -4,7 +4,9 @@
 
 use crate::policy::eval::PolicySet;
 
-use super::ctx::{Ctx, Found, LinkWords, Trial, Want, identity_statements, labeled, link_finding, role_policy_fix};
+use super::ctx::{
+    Ctx, Found, LinkWords, Trial, Want, identity_statements, labeled, link_finding, role_policy_fix,
+};
 use super::{Finding, Status};
 
 const ID: &str = "XA005";
@@ -17,21 +19,35 @@ pub fn run(c: &Ctx<'_>) -> Finding {
     let mut bucket_doc = None;
     match c.bucket(&dst.bucket) {
         Found::Yes(b) => {
-            let (d, missing) = c.doc_field(&b.policy, &format!("the bucket policy of {}", dst.bucket));
+            let (d, missing) =
+                c.doc_field(&b.policy, &format!("the bucket policy of {}", dst.bucket));
             bucket_doc = d;
             if let Some(m) = missing {
                 docs.missing.push(m);
             }
         }
         Found::Missing(u) => {
-            return Finding::new(ID, Status::Fail, format!("the destination bucket {} does not exist ({})", dst.bucket, u.describe()));
+            return Finding::new(
+                ID,
+                Status::Fail,
+                format!(
+                    "the destination bucket {} does not exist ({})",
+                    dst.bucket,
+                    u.describe()
+                ),
+            );
         }
         Found::Unknown(why) => docs.missing.push(why),
     }
     if let Some(d) = bucket_doc {
         docs.add(d);
     }
-    let identity: Vec<_> = docs.docs.iter().filter(|d| Some(**d) != bucket_doc).map(|d| labeled(d)).collect();
+    let identity: Vec<_> = docs
+        .docs
+        .iter()
+        .filter(|d| Some(**d) != bucket_doc)
+        .map(|d| labeled(d))
+        .collect();
     let j = c.judge(&reqs, &docs, Want::Full, |_| PolicySet {
         identity: identity.clone(),
         resource: bucket_doc.map(labeled),
@@ -39,7 +55,11 @@ pub fn run(c: &Ctx<'_>) -> Finding {
     });
     let plan = c.plan;
     let fix = move |fails: &[&Trial<'_>]| {
-        Some(role_policy_fix(plan, identity_statements(fails, "XacctWriteDestination"), "allow the role to write the destination objects".into()))
+        Some(role_policy_fix(
+            plan,
+            identity_statements(fails, "XacctWriteDestination"),
+            "allow the role to write the destination objects".into(),
+        ))
     };
     let mut f = link_finding(
         c,
@@ -48,7 +68,7 @@ pub fn run(c: &Ctx<'_>) -> Finding {
         Want::Full,
         LinkWords {
             id: ID,
-            subject: format!("neither the role's policies nor the bucket policy of {}", dst.bucket),
+            subject: format!("the role's policies or the bucket policy of {}", dst.bucket),
             pass: format!("{p} may s3:PutObject into {}", dst),
             grant_fix: &fix,
             corrected: None,

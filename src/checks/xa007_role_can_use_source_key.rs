@@ -3,7 +3,9 @@
 
 use crate::policy::eval::PolicySet;
 
-use super::ctx::{Ctx, Found, LinkWords, Trial, Want, identity_statements, link_finding, role_policy_fix};
+use super::ctx::{
+    Ctx, Found, LinkWords, Trial, Want, identity_statements, link_finding, role_policy_fix,
+};
 use super::xa003_source_key_policy::grants_of;
 use super::{Finding, Status};
 
@@ -14,7 +16,11 @@ pub fn run(c: &Ctx<'_>) -> Finding {
     let reqs = c.plan.decrypt_requests(c.s);
     if reqs.is_empty() {
         return match c.plan.objects.iter().any(|o| o.encryption.is_none()) {
-            true => Finding::new(ID, Status::Unknown, "cannot tell which KMS key encrypts the source objects: their encryption was not read"),
+            true => Finding::new(
+                ID,
+                Status::Unknown,
+                "cannot tell which KMS key encrypts the source objects: their encryption was not read",
+            ),
             false => Finding::new(ID, Status::Skip, "no source object is SSE-KMS encrypted"),
         };
     }
@@ -47,7 +53,10 @@ pub fn run(c: &Ctx<'_>) -> Finding {
         LinkWords {
             id: ID,
             subject: "the role's identity policies".into(),
-            pass: format!("the policies of {p} allow kms:Decrypt on {}", c.plan.source_keys.join(", ")),
+            pass: format!(
+                "the policies of {p} allow kms:Decrypt on {}",
+                c.plan.source_keys.join(", ")
+            ),
             grant_fix: &fix,
             corrected: None,
             corrected_command: None,

@@ -18,19 +18,26 @@ enum Shareable {
 fn key_shareable(c: &Ctx<'_>, arn: &str) -> Shareable {
     match c.key(arn) {
         Found::Yes(k) => match k.is_aws_managed() {
-            Some(true) => Shareable::No(format!("{arn} is an AWS managed key (aws/s3): its key policy cannot be edited to let another account decrypt")),
+            Some(true) => Shareable::No(format!(
+                "{arn} is an AWS managed key (aws/s3): its key policy cannot be edited to let another account decrypt"
+            )),
             Some(false) => Shareable::Yes,
             None => Shareable::Unknown(format!("whether {arn} is customer managed was not read")),
         },
         // an AWS managed key cannot be deleted; a missing key is XA009's
         Found::Missing(_) => Shareable::Yes,
-        Found::Unknown(why) => Shareable::Unknown(format!("cannot tell whether {arn} is an AWS managed key: {why}")),
+        Found::Unknown(why) => Shareable::Unknown(format!(
+            "cannot tell whether {arn} is an AWS managed key: {why}"
+        )),
     }
 }
 
 pub fn run(c: &Ctx<'_>) -> Finding {
     let src = &c.s.copy.source;
-    let sse_c_copy = c.s.copy.header("x-amz-copy-source-server-side-encryption-customer-algorithm").is_some();
+    let sse_c_copy =
+        c.s.copy
+            .header("x-amz-copy-source-server-side-encryption-customer-algorithm")
+            .is_some();
     let mut fails = Vec::new();
     let mut unknowns = Vec::new();
     let mut warns = Vec::new();
@@ -64,9 +71,16 @@ pub fn run(c: &Ctx<'_>) -> Finding {
     if let Some(cs) = census {
         for (enc, n) in &cs.by_encryption {
             let (alg, key) = enc.split_once(' ').unwrap_or((enc.as_str(), ""));
-            let example = cs.examples.get(enc).and_then(|v| v.first()).map(|k| format!(", e.g. {k}")).unwrap_or_default();
+            let example = cs
+                .examples
+                .get(enc)
+                .and_then(|v| v.first())
+                .map(|k| format!(", e.g. {k}"))
+                .unwrap_or_default();
             match alg {
-                "SSE-C" if *n > 0 && !sse_c_copy => fails.push(format!("the census counts {n} SSE-C objects{example}")),
+                "SSE-C" if *n > 0 && !sse_c_copy => {
+                    fails.push(format!("the census counts {n} SSE-C objects{example}"))
+                }
                 "AES256" if *n > 0 => sse_s3.push(format!("{n} objects (census){example}")),
                 "aws:kms" | "aws:kms:dsse" if *n > 0 => {
                     if key.is_empty() {
@@ -86,12 +100,19 @@ pub fn run(c: &Ctx<'_>) -> Finding {
                 Some(k) => {
                     kms_keys.insert(k.clone());
                 }
-                None => fails.push(format!("{}'s default encryption uses the AWS managed key aws/s3", src.bucket)),
+                None => fails.push(format!(
+                    "{}'s default encryption uses the AWS managed key aws/s3",
+                    src.bucket
+                )),
             },
-            Some(e) if e.algorithm == "AES256" => sse_s3.push("the bucket's default encryption".into()),
+            Some(e) if e.algorithm == "AES256" => {
+                sse_s3.push("the bucket's default encryption".into())
+            }
             Some(_) => {}
             None if c.plan.objects_known => {}
-            None => unknowns.push(format!("no object of {src} was sampled and its default encryption was not read")),
+            None => unknowns.push(format!(
+                "no object of {src} was sampled and its default encryption was not read"
+            )),
         }
     }
     for k in &kms_keys {
@@ -100,7 +121,9 @@ pub fn run(c: &Ctx<'_>) -> Finding {
             Shareable::No(why) => {
                 let objs: Vec<&str> = sampled
                     .iter()
-                    .filter(|o| o.encryption.as_ref().and_then(|e| e.kms_key.as_deref()) == Some(k.as_str()))
+                    .filter(|o| {
+                        o.encryption.as_ref().and_then(|e| e.kms_key.as_deref()) == Some(k.as_str())
+                    })
                     .map(|o| o.key.as_str())
                     .take(3)
                     .collect();
@@ -121,7 +144,10 @@ pub fn run(c: &Ctx<'_>) -> Finding {
         ));
     }
     if !sse_s3.is_empty() {
-        warns.push(format!("some objects are SSE-S3 (AES256), not SSE-KMS: {}", sse_s3.join(", ")));
+        warns.push(format!(
+            "some objects are SSE-S3 (AES256), not SSE-KMS: {}",
+            sse_s3.join(", ")
+        ));
     }
     let mut f = if let Some(first) = fails.first() {
         let mut f = Finding::new(ID, Status::Fail, first.clone());
@@ -132,7 +158,10 @@ pub fn run(c: &Ctx<'_>) -> Finding {
             account: c.plan.a.clone(),
             document: format!("objects of {}", src.bucket),
             statement: None,
-            command: Some(format!("aws s3 cp {src} {src} --recursive --sse aws:kms --sse-kms-key-id arn:aws:kms:REGION:{}:key/KEY-ID", c.plan.a.as_deref().unwrap_or("ACCOUNT-A"))),
+            command: Some(format!(
+                "aws s3 cp {src} {src} --recursive --sse aws:kms --sse-kms-key-id arn:aws:kms:REGION:{}:key/KEY-ID",
+                c.plan.a.as_deref().unwrap_or("ACCOUNT-A")
+            )),
         });
         f.details.extend(fails.iter().skip(1).cloned());
         f
@@ -141,16 +170,28 @@ pub fn run(c: &Ctx<'_>) -> Finding {
     } else if !warns.is_empty() {
         Finding::new(ID, Status::Warn, warns.join("; "))
     } else if kms_keys.is_empty() {
-        Finding::new(ID, Status::Pass, format!("no sampled object of {src} is SSE-KMS encrypted"))
+        Finding::new(
+            ID,
+            Status::Pass,
+            format!("no sampled object of {src} is SSE-KMS encrypted"),
+        )
     } else {
         Finding::new(
             ID,
             Status::Pass,
-            format!("the source objects use the customer managed key {}", kms_keys.iter().cloned().collect::<Vec<_>>().join(", ")),
+            format!(
+                "the source objects use the customer managed key {}",
+                kms_keys.iter().cloned().collect::<Vec<_>>().join(", ")
+            ),
         )
     };
     if f.status == Status::Fail || f.status == Status::Unknown {
-        f.details.extend(unknowns.iter().skip(usize::from(f.status == Status::Unknown)).cloned());
+        f.details.extend(
+            unknowns
+                .iter()
+                .skip(usize::from(f.status == Status::Unknown))
+                .cloned(),
+        );
         f.details.extend(warns);
     }
     f

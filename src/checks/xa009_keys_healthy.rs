@@ -8,7 +8,7 @@ use super::{Finding, Fix, Status};
 const ID: &str = "XA009";
 
 fn region(arn: &str) -> &str {
-    arn.splitn(6, ':').nth(3).unwrap_or("")
+    crate::arn::region(arn).unwrap_or("")
 }
 
 pub fn run(c: &Ctx<'_>) -> Finding {
@@ -21,8 +21,12 @@ pub fn run(c: &Ctx<'_>) -> Finding {
     let mut unknowns = Vec::new();
     match &c.plan.dest_key {
         DestKey::Key(k) => keys.push((k.clone(), "destination", c.plan.dst_region.as_deref())),
-        DestKey::Unknown(why) => unknowns.push(format!("cannot tell which key encrypts the destination: {why}")),
-        DestKey::Unresolved(id) => unknowns.push(format!("the destination key `{id}` matches no key that was read")),
+        DestKey::Unknown(why) => unknowns.push(format!(
+            "cannot tell which key encrypts the destination: {why}"
+        )),
+        DestKey::Unresolved(id) => unknowns.push(format!(
+            "the destination key `{id}` matches no key that was read"
+        )),
         DestKey::AwsManaged | DestKey::NoKms(_) => {}
     }
     if c.plan.source_keys.is_empty() && c.plan.objects.iter().any(|o| o.encryption.is_none()) {
@@ -39,7 +43,10 @@ pub fn run(c: &Ctx<'_>) -> Finding {
             ));
         }
         match c.key(arn) {
-            Found::Missing(u) => fails.push((format!("the {side} key {arn} does not exist ({})", u.describe()), None)),
+            Found::Missing(u) => fails.push((
+                format!("the {side} key {arn} does not exist ({})", u.describe()),
+                None,
+            )),
             Found::Unknown(why) => unknowns.push(format!("the {side} key: {why}")),
             Found::Yes(k) => {
                 match k.state.as_deref() {
@@ -47,21 +54,27 @@ pub fn run(c: &Ctx<'_>) -> Finding {
                     Some(state) => {
                         let cmd = match state {
                             "Disabled" => Some(format!("aws kms enable-key --key-id {arn}")),
-                            "PendingDeletion" => Some(format!("aws kms cancel-key-deletion --key-id {arn} && aws kms enable-key --key-id {arn}")),
+                            "PendingDeletion" => Some(format!(
+                                "aws kms cancel-key-deletion --key-id {arn} && aws kms enable-key --key-id {arn}"
+                            )),
                             _ => None,
                         };
                         fails.push((
-                            format!("the {side} key {arn} is {state}, not Enabled: S3 cannot use it"),
+                            format!(
+                                "the {side} key {arn} is {state}, not Enabled: S3 cannot use it"
+                            ),
                             cmd.map(|command| Fix {
                                 summary: format!("make the {side} key usable again"),
-                                account: arn.splitn(6, ':').nth(4).map(str::to_string),
+                                account: crate::arn::account(arn).map(str::to_string),
                                 document: format!("key {arn}"),
                                 statement: None,
                                 command: Some(command),
                             }),
                         ));
                     }
-                    None => unknowns.push(format!("the state of the {side} key {arn} was not read")),
+                    None => {
+                        unknowns.push(format!("the state of the {side} key {arn} was not read"))
+                    }
                 }
                 match k.spec.as_deref() {
                     Some("SYMMETRIC_DEFAULT") | None => {}
@@ -69,7 +82,10 @@ pub fn run(c: &Ctx<'_>) -> Finding {
                 }
                 match k.usage.as_deref() {
                     Some("ENCRYPT_DECRYPT") | None => {}
-                    Some(u) => fails.push((format!("the {side} key {arn} has usage {u}: S3 needs ENCRYPT_DECRYPT"), None)),
+                    Some(u) => fails.push((
+                        format!("the {side} key {arn} has usage {u}: S3 needs ENCRYPT_DECRYPT"),
+                        None,
+                    )),
                 }
                 if k.spec.is_none() && k.usage.is_none() && k.state.is_some() {
                     unknowns.push(format!("the key spec and usage of {arn} were not read"));
@@ -79,7 +95,8 @@ pub fn run(c: &Ctx<'_>) -> Finding {
     }
     if let Some((msg, fix)) = fails.first().cloned() {
         let mut f = Finding::new(ID, Status::Fail, msg).with_fix(fix);
-        f.details.extend(fails.iter().skip(1).map(|(m, _)| m.clone()));
+        f.details
+            .extend(fails.iter().skip(1).map(|(m, _)| m.clone()));
         return f;
     }
     if let Some(u) = unknowns.first() {
@@ -90,6 +107,16 @@ pub fn run(c: &Ctx<'_>) -> Finding {
     if keys.is_empty() {
         return Finding::new(ID, Status::Pass, "the copy uses no KMS key");
     }
-    let names: Vec<String> = keys.iter().map(|(k, side, _)| format!("{side} {k}")).collect();
-    Finding::new(ID, Status::Pass, format!("enabled symmetric keys in their buckets' regions: {}", names.join("; ")))
+    let names: Vec<String> = keys
+        .iter()
+        .map(|(k, side, _)| format!("{side} {k}"))
+        .collect();
+    Finding::new(
+        ID,
+        Status::Pass,
+        format!(
+            "enabled symmetric keys in their buckets' regions: {}",
+            names.join("; ")
+        ),
+    )
 }

@@ -12,7 +12,10 @@ pub fn run(c: &Ctx<'_>) -> Finding {
     let dst = &c.s.copy.destination;
     let b = &c.plan.b;
     let put_enc = |key: &str| Fix {
-        summary: format!("make SSE-KMS with a key of account {b} the default encryption of {} (or send --sse aws:kms --sse-kms-key-id with the copy)", dst.bucket),
+        summary: format!(
+            "make SSE-KMS with a key of account {b} the default encryption of {} (or send --sse aws:kms --sse-kms-key-id with the copy)",
+            dst.bucket
+        ),
         account: Some(b.clone()),
         document: format!("default encryption of {}", dst.bucket),
         statement: None,
@@ -22,7 +25,10 @@ pub fn run(c: &Ctx<'_>) -> Finding {
         )),
     };
     let wanted = c.s.copy.destination_key.clone();
-    let placeholder = format!("arn:aws:kms:{}:{b}:key/KEY-ID", c.plan.dst_region.as_deref().unwrap_or("REGION"));
+    let placeholder = format!(
+        "arn:aws:kms:{}:{b}:key/KEY-ID",
+        c.plan.dst_region.as_deref().unwrap_or("REGION")
+    );
     // what S3 would use, ignoring copy.destination_key (which is the expectation)
     let actual = {
         let mut s2 = c.s.clone();
@@ -56,7 +62,7 @@ pub fn run(c: &Ctx<'_>) -> Finding {
                 return Finding::new(ID, Status::Fail, format!("copy.destination_key is {w}, but objects written into {dst} would be encrypted with {k}"))
                     .with_fix(Some(put_enc(w)));
             }
-            let owner = k.splitn(6, ':').nth(4).unwrap_or("");
+            let owner = crate::arn::account(k).unwrap_or("");
             if owner != b {
                 return Finding::new(ID, Status::Fail, format!("objects written into {dst} would be encrypted with {k}, a key of account {owner}, not of B ({b})"))
                     .with_fix(Some(put_enc(&placeholder)));

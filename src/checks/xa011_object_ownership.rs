@@ -17,7 +17,12 @@ pub fn run(c: &Ctx<'_>) -> Finding {
 
     // Destination: an ACL on a bucket with ACLs disabled.
     let acl = c.s.copy.header("x-amz-acl");
-    let grants: Vec<&String> = c.s.copy.request.keys().filter(|h| h.starts_with("x-amz-grant-")).collect();
+    let grants: Vec<&String> =
+        c.s.copy
+            .request
+            .keys()
+            .filter(|h| h.starts_with("x-amz-grant-"))
+            .collect();
     let sends_acl = acl.is_some_and(|a| a != "bucket-owner-full-control") || !grants.is_empty();
     if sends_acl {
         match c.bucket(&dst.bucket) {
@@ -64,45 +69,67 @@ pub fn run(c: &Ctx<'_>) -> Finding {
             && cs.foreign_owned > 0
             && !enforced
         {
-            let ex = cs.examples.get("foreign_owned").and_then(|v| v.first()).map(|k| format!(", e.g. {k}")).unwrap_or_default();
-            fails.push(format!("the census counts {} objects owned by another account than {}{ex}", cs.foreign_owned, src.bucket));
+            let ex = cs
+                .examples
+                .get("foreign_owned")
+                .and_then(|v| v.first())
+                .map(|k| format!(", e.g. {k}"))
+                .unwrap_or_default();
+            fails.push(format!(
+                "the census counts {} objects owned by another account than {}{ex}",
+                cs.foreign_owned, src.bucket
+            ));
         }
         let nothing_sampled = sampled.is_empty() && b.census.is_none();
         if (!owner_unknown.is_empty() || nothing_sampled) && !enforced && fails.is_empty() {
             match &b.ownership {
                 Field::Value(_) if nothing_sampled && c.plan.objects_known => {}
-                Field::Unreadable(u) => unknowns.push(format!("object owners unknown and the ownership controls of {}: {}", src.bucket, u.describe())),
-                _ if !owner_unknown.is_empty() => unknowns.push(format!("the owner of {} was not read", owner_unknown.join(", "))),
-                _ => unknowns.push(format!("no object of {} was sampled and its ownership controls were not read", src.bucket)),
+                Field::Unreadable(u) => unknowns.push(format!(
+                    "object owners unknown and the ownership controls of {}: {}",
+                    src.bucket,
+                    u.describe()
+                )),
+                _ if !owner_unknown.is_empty() => unknowns.push(format!(
+                    "the owner of {} was not read",
+                    owner_unknown.join(", ")
+                )),
+                _ => unknowns.push(format!(
+                    "no object of {} was sampled and its ownership controls were not read",
+                    src.bucket
+                )),
             }
         }
     }
     if let Some(first) = fails.first() {
         let mut f = Finding::new(ID, Status::Fail, first.clone());
         f.details.extend(fails.iter().skip(1).cloned());
-        f.fix = Some(if sends_acl && first.contains("AccessControlListNotSupported") {
-            Fix {
-                summary: "stop sending the ACL (or send only bucket-owner-full-control)".into(),
-                account: Some(c.plan.b.clone()),
-                document: "the copy command".into(),
-                statement: None,
-                command: Some(format!("aws s3 cp {src} {dst} --recursive   # without --acl / --grants")),
-            }
-        } else {
-            Fix {
-                summary: format!(
-                    "make account {} own every object: set BucketOwnerEnforced after moving any ACL grants, or have the writer re-copy them; or grant the role READ in the objects' ACLs",
-                    a.as_deref().unwrap_or("A")
-                ),
-                account: a.clone(),
-                document: format!("ownership controls of {}", src.bucket),
-                statement: None,
-                command: Some(format!(
-                    "aws s3api put-bucket-ownership-controls --bucket {} --ownership-controls 'Rules=[{{ObjectOwnership=BucketOwnerEnforced}}]'",
-                    src.bucket
-                )),
-            }
-        });
+        f.fix = Some(
+            if sends_acl && first.contains("AccessControlListNotSupported") {
+                Fix {
+                    summary: "stop sending the ACL (or send only bucket-owner-full-control)".into(),
+                    account: Some(c.plan.b.clone()),
+                    document: "the copy command".into(),
+                    statement: None,
+                    command: Some(format!(
+                        "aws s3 cp {src} {dst} --recursive   # without --acl / --grants"
+                    )),
+                }
+            } else {
+                Fix {
+                    summary: format!(
+                        "make account {} own every object: set BucketOwnerEnforced after moving any ACL grants, or have the writer re-copy them; or grant the role READ in the objects' ACLs",
+                        a.as_deref().unwrap_or("A")
+                    ),
+                    account: a.clone(),
+                    document: format!("ownership controls of {}", src.bucket),
+                    statement: None,
+                    command: Some(format!(
+                        "aws s3api put-bucket-ownership-controls --bucket {} --ownership-controls 'Rules=[{{ObjectOwnership=BucketOwnerEnforced}}]'",
+                        src.bucket
+                    )),
+                }
+            },
+        );
         return f;
     }
     if let Some(u) = unknowns.first() {
@@ -114,7 +141,11 @@ pub fn run(c: &Ctx<'_>) -> Finding {
         format!(
             "the source objects are owned by {}{}",
             a.as_deref().unwrap_or("the bucket owner"),
-            if acl.is_some() { "; the copy's ACL is accepted by the destination" } else { "" }
+            if acl.is_some() {
+                "; the copy's ACL is accepted by the destination"
+            } else {
+                ""
+            }
         ),
     )
 }

@@ -14,7 +14,11 @@ const ID: &str = "XA012";
 type Levels<'a> = Vec<Vec<&'a PolicyDoc>>;
 
 /// The policy levels of one kind, with what could not be read.
-fn levels<'a>(f: &'a Field<Vec<Vec<Field<PolicyDoc>>>>, what: &str, missing: &mut Vec<String>) -> Option<Levels<'a>> {
+fn levels<'a>(
+    f: &'a Field<Vec<Vec<Field<PolicyDoc>>>>,
+    what: &str,
+    missing: &mut Vec<String>,
+) -> Option<Levels<'a>> {
     match f {
         Field::Value(lv) => Some(
             lv.iter()
@@ -57,7 +61,9 @@ fn org<'a>(c: &Ctx<'a>, account: Option<&str>) -> Org<'a> {
     match c.s.accounts.get(id).map(|a| &a.organization) {
         Some(Field::Value(Some(o))) => Org::In(o),
         Some(Field::Value(None)) => Org::None,
-        Some(Field::Unreadable(u)) => Org::NotRead(format!("the organization of {id}: {}", u.describe())),
+        Some(Field::Unreadable(u)) => {
+            Org::NotRead(format!("the organization of {id}: {}", u.describe()))
+        }
         _ => Org::NotRead(format!("the organization of account {id} was not read")),
     }
 }
@@ -66,7 +72,11 @@ pub fn run(c: &Ctx<'_>) -> Finding {
     let b_org = org(c, Some(&c.plan.b));
     let a_org = org(c, c.plan.a.as_deref());
     if matches!(b_org, Org::NotRead(_)) && matches!(a_org, Org::NotRead(_)) {
-        return Finding::new(ID, Status::Skip, "the snapshot holds no organization data (SCPs and RCPs were not read)");
+        return Finding::new(
+            ID,
+            Status::Skip,
+            "the snapshot holds no organization data (SCPs and RCPs were not read)",
+        );
     }
     let mut docs = Docs::default();
     let scp = match &b_org {
@@ -79,7 +89,9 @@ pub fn run(c: &Ctx<'_>) -> Finding {
     };
     fn rcp_of<'a>(o: &Org<'a>, missing: &mut Vec<String>) -> Levels<'a> {
         match o {
-            Org::In(org) => levels(&org.rcp, "resource control policy", missing).unwrap_or_default(),
+            Org::In(org) => {
+                levels(&org.rcp, "resource control policy", missing).unwrap_or_default()
+            }
             Org::None => Vec::new(),
             Org::NotRead(why) => {
                 missing.push(why.clone());
@@ -88,7 +100,11 @@ pub fn run(c: &Ctx<'_>) -> Finding {
         }
     }
     let rcp_a = rcp_of(&a_org, &mut docs.missing);
-    let rcp_b = if c.plan.same_account() { Vec::new() } else { rcp_of(&b_org, &mut docs.missing) };
+    let rcp_b = if c.plan.same_account() {
+        Vec::new()
+    } else {
+        rcp_of(&b_org, &mut docs.missing)
+    };
     docs.missing.dedup();
     for lv in scp.iter().flatten().chain(rcp_a.iter()).chain(rcp_b.iter()) {
         for d in lv {
@@ -96,7 +112,9 @@ pub fn run(c: &Ctx<'_>) -> Finding {
         }
     }
     fn to_labels<'a>(lv: &Levels<'a>) -> Vec<Vec<Labeled<'a>>> {
-        lv.iter().map(|l| l.iter().map(|d| labeled(d)).collect()).collect()
+        lv.iter()
+            .map(|l| l.iter().map(|d| labeled(d)).collect())
+            .collect()
     }
     let scp_l = scp.as_ref().map(|l| to_labels(l));
     let rcp_a_l = to_labels(&rcp_a);
@@ -138,8 +156,11 @@ pub fn run(c: &Ctx<'_>) -> Finding {
             id: ID,
             subject: "the organization policies (SCP levels of B's organization)".into(),
             pass: match (&b_org, &a_org) {
-                (Org::None, Org::None) => "neither account is in an organization: no SCP or RCP applies".into(),
-                _ => "every SCP level allows the copy's requests and no SCP or RCP denies them".into(),
+                (Org::None, Org::None) => {
+                    "neither account is in an organization: no SCP or RCP applies".into()
+                }
+                _ => "every SCP level allows the copy's requests and no SCP or RCP denies them"
+                    .into(),
             },
             grant_fix: &fix,
             corrected: None,

@@ -6,7 +6,9 @@ use crate::policy::CtxValue;
 use crate::policy::eval::PolicySet;
 use crate::snapshot::model::Field;
 
-use super::ctx::{Ctx, Docs, Found, LinkWords, Trial, Want, identity_statements, labeled, link_finding};
+use super::ctx::{
+    Ctx, Docs, Found, LinkWords, Trial, Want, identity_statements, labeled, link_finding,
+};
 use super::plan::Step;
 use super::{Finding, Fix, Status};
 
@@ -17,7 +19,10 @@ pub fn run(c: &Ctx<'_>) -> Finding {
     let mut boundary = None;
     match c.role() {
         Found::Yes(r) => {
-            let (d, missing) = c.doc_field(&r.permissions_boundary, "the permissions boundary of the role");
+            let (d, missing) = c.doc_field(
+                &r.permissions_boundary,
+                "the permissions boundary of the role",
+            );
             boundary = d;
             docs.missing.extend(missing);
         }
@@ -26,24 +31,43 @@ pub fn run(c: &Ctx<'_>) -> Finding {
     }
     let session = c.s.copy.session_policy.as_ref();
     // the endpoint named by aws:SourceVpce in copy.context
-    let vpce = c.s.copy.context.iter().find(|(k, _)| k.eq_ignore_ascii_case("aws:SourceVpce")).and_then(|(_, v)| match v {
-        CtxValue::Single(s) => Some(s.clone()),
-        CtxValue::Multi(v) => v.first().cloned(),
-    });
+    let vpce =
+        c.s.copy
+            .context
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("aws:SourceVpce"))
+            .and_then(|(_, v)| match v {
+                CtxValue::Single(s) => Some(s.clone()),
+                CtxValue::Multi(v) => v.first().cloned(),
+            });
     let mut endpoint = None;
     if let Some(id) = &vpce {
-        match c.s.accounts.get(&c.plan.b).and_then(|a| a.vpc_endpoints.get(id)) {
+        match c
+            .s
+            .accounts
+            .get(&c.plan.b)
+            .and_then(|a| a.vpc_endpoints.get(id))
+        {
             Some(Field::Value(e)) => {
-                let (d, missing) = c.doc_field(&e.policy, &format!("the policy of VPC endpoint {id}"));
+                let (d, missing) =
+                    c.doc_field(&e.policy, &format!("the policy of VPC endpoint {id}"));
                 endpoint = d;
                 docs.missing.extend(missing);
             }
-            Some(Field::Unreadable(u)) => docs.missing.push(format!("VPC endpoint {id}: {}", u.describe())),
-            _ => docs.missing.push(format!("the policy of VPC endpoint {id} (copy.context aws:SourceVpce) was not read")),
+            Some(Field::Unreadable(u)) => docs
+                .missing
+                .push(format!("VPC endpoint {id}: {}", u.describe())),
+            _ => docs.missing.push(format!(
+                "the policy of VPC endpoint {id} (copy.context aws:SourceVpce) was not read"
+            )),
         }
     }
     if boundary.is_none() && session.is_none() && endpoint.is_none() && docs.missing.is_empty() {
-        return Finding::new(ID, Status::Pass, "the role has no permissions boundary, no session policy is passed, and no VPC endpoint is on the path");
+        return Finding::new(
+            ID,
+            Status::Pass,
+            "the role has no permissions boundary, no session policy is passed, and no VPC endpoint is on the path",
+        );
     }
     for d in [boundary, session, endpoint].into_iter().flatten() {
         docs.add(d);
@@ -53,7 +77,10 @@ pub fn run(c: &Ctx<'_>) -> Finding {
         boundaries: boundary.map(labeled).into_iter().collect(),
         session: session.map(labeled),
         // the gateway endpoint carries the S3 requests, not S3's calls to KMS
-        endpoints: if matches!(r.step, Step::DecryptSource | Step::EncryptDestination | Step::DecryptDestination) {
+        endpoints: if matches!(
+            r.step,
+            Step::DecryptSource | Step::EncryptDestination | Step::DecryptDestination
+        ) {
             Vec::new()
         } else {
             endpoint.map(labeled).into_iter().collect()

@@ -12,33 +12,50 @@ const ID: &str = "XA014";
 /// The links a probe exercises.
 fn links(p: &Probe, c: &Ctx<'_>) -> Vec<&'static str> {
     let call = p.call.to_ascii_lowercase();
-    let on_source = p.target.contains(&format!(":::{}", c.s.copy.source.bucket)) || p.target.contains(&c.s.copy.source.bucket);
-    let ranged = p.detail.as_deref().is_some_and(|d| d.to_ascii_lowercase().contains("range"));
+    let on_source = p.target.contains(&format!(":::{}", c.s.copy.source.bucket))
+        || p.target.contains(&c.s.copy.source.bucket);
+    let ranged = p
+        .detail
+        .as_deref()
+        .is_some_and(|d| d.to_ascii_lowercase().contains("range"));
     match call.as_str() {
         "s3:listobjectsv2" | "s3:listbucket" | "s3:headbucket" => vec!["XA002", "XA006", "XA016"],
         "s3:getobject" if ranged => vec!["XA003", "XA007"],
         "s3:headobject" | "s3:getobject" if on_source => vec!["XA002", "XA006", "XA011", "XA016"],
-        "kms:decrypt" if on_source || c.plan.source_keys.contains(&p.target) => vec!["XA003", "XA007"],
+        "kms:decrypt" if on_source || c.plan.source_keys.contains(&p.target) => {
+            vec!["XA003", "XA007"]
+        }
         "kms:decrypt" | "kms:generatedatakey" => vec!["XA004"],
-        "s3:createmultipartupload" | "s3:putobject" | "s3:abortmultipartupload" => vec!["XA005", "XA004"],
+        "s3:createmultipartupload" | "s3:putobject" | "s3:abortmultipartupload" => {
+            vec!["XA005", "XA004"]
+        }
         _ => Vec::new(),
     }
 }
 
 fn is_dry_run(p: &Probe) -> bool {
     p.call.to_ascii_lowercase().starts_with("kms:")
-        && p.detail.as_deref().is_some_and(|d| d.to_ascii_lowercase().contains("dryrun") || d.to_ascii_lowercase().contains("dry run"))
+        && p.detail.as_deref().is_some_and(|d| {
+            d.to_ascii_lowercase().contains("dryrun") || d.to_ascii_lowercase().contains("dry run")
+        })
 }
 
 fn quote(p: &Probe) -> String {
     match &p.outcome {
         Outcome::Ok => format!("{} on {} succeeded", p.call, p.target),
         Outcome::Error { error, message } => {
-            let detail = p.detail.as_deref().map(|d| format!(" [{d}]")).unwrap_or_default();
+            let detail = p
+                .detail
+                .as_deref()
+                .map(|d| format!(" [{d}]"))
+                .unwrap_or_default();
             if message.is_empty() {
                 format!("{} on {}{detail} failed: {error}", p.call, p.target)
             } else {
-                format!("{} on {}{detail} failed: {error}: {message}", p.call, p.target)
+                format!(
+                    "{} on {}{detail} failed: {error}: {message}",
+                    p.call, p.target
+                )
             }
         }
     }
@@ -47,12 +64,26 @@ fn quote(p: &Probe) -> String {
 pub fn run(c: &Ctx<'_>) -> Finding {
     let probes = &c.s.probes;
     if probes.is_empty() {
-        return Finding::new(ID, Status::Skip, "no live probes were made (offline snapshot)");
+        return Finding::new(
+            ID,
+            Status::Skip,
+            "no live probes were made (offline snapshot)",
+        );
     }
-    let failed: Vec<&Probe> = probes.iter().filter(|p| !p.succeeded() && !is_dry_run(p)).collect();
-    let dry_failed: Vec<&Probe> = probes.iter().filter(|p| !p.succeeded() && is_dry_run(p)).collect();
+    let failed: Vec<&Probe> = probes
+        .iter()
+        .filter(|p| !p.succeeded() && !is_dry_run(p))
+        .collect();
+    let dry_failed: Vec<&Probe> = probes
+        .iter()
+        .filter(|p| !p.succeeded() && is_dry_run(p))
+        .collect();
     if let Some(first) = failed.first() {
-        let mut f = Finding::new(ID, Status::Fail, format!("a probe made as the role failed: {}", quote(first)));
+        let mut f = Finding::new(
+            ID,
+            Status::Fail,
+            format!("a probe made as the role failed: {}", quote(first)),
+        );
         for p in failed.iter().skip(1) {
             f.details.push(format!("also failed: {}", quote(p)));
         }
@@ -75,19 +106,33 @@ pub fn run(c: &Ctx<'_>) -> Finding {
             ),
         );
     }
-    Finding::new(ID, Status::Pass, format!("all {} live probes made as the role succeeded", probes.len()))
+    Finding::new(
+        ID,
+        Status::Pass,
+        format!(
+            "all {} live probes made as the role succeeded",
+            probes.len()
+        ),
+    )
 }
 
 /// When a probe failed but static analysis passed the link it tests, say so.
 pub fn annotate(findings: &mut [Finding]) {
-    let Some(i) = findings.iter().position(|f| f.id == ID && f.status == Status::Fail) else {
+    let Some(i) = findings
+        .iter()
+        .position(|f| f.id == ID && f.status == Status::Fail)
+    else {
         return;
     };
     let passed: Vec<&'static str> = findings[i]
         .related
         .iter()
         .copied()
-        .filter(|id| findings.iter().any(|f| f.id == *id && f.status == Status::Pass))
+        .filter(|id| {
+            findings
+                .iter()
+                .any(|f| f.id == *id && f.status == Status::Pass)
+        })
         .collect();
     if !passed.is_empty() {
         findings[i].details.push(format!(

@@ -9,15 +9,30 @@ const ID: &str = "XA015";
 fn archived(storage_class: &str, archive_status: Option<&str>) -> bool {
     matches!(storage_class, "GLACIER" | "DEEP_ARCHIVE")
         || (storage_class == "INTELLIGENT_TIERING"
-            && matches!(archive_status, Some("ARCHIVE_ACCESS" | "DEEP_ARCHIVE_ACCESS")))
+            && matches!(
+                archive_status,
+                Some("ARCHIVE_ACCESS" | "DEEP_ARCHIVE_ACCESS")
+            ))
 }
 
 pub fn run(c: &Ctx<'_>) -> Finding {
     let src = &c.s.copy.source;
     let bucket = match c.bucket(&src.bucket) {
         Found::Yes(b) => b,
-        Found::Missing(u) => return Finding::new(ID, Status::Skip, format!("the source bucket does not exist ({})", u.describe())),
-        Found::Unknown(why) => return Finding::new(ID, Status::Unknown, format!("cannot see the source objects: {why}")),
+        Found::Missing(u) => {
+            return Finding::new(
+                ID,
+                Status::Skip,
+                format!("the source bucket does not exist ({})", u.describe()),
+            );
+        }
+        Found::Unknown(why) => {
+            return Finding::new(
+                ID,
+                Status::Unknown,
+                format!("cannot see the source objects: {why}"),
+            );
+        }
     };
     let mut fails = Vec::new();
     let mut unknowns = Vec::new();
@@ -80,5 +95,9 @@ pub fn run(c: &Ctx<'_>) -> Finding {
         f.details.extend(unknowns.iter().skip(1).cloned());
         return f;
     }
-    Finding::new(ID, Status::Pass, format!("no sampled object of {src} is archived without a completed restore"))
+    Finding::new(
+        ID,
+        Status::Pass,
+        format!("no sampled object of {src} is archived without a completed restore"),
+    )
 }

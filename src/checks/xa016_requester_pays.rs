@@ -10,22 +10,46 @@ const ID: &str = "XA016";
 
 pub fn run(c: &Ctx<'_>) -> Finding {
     let src = &c.s.copy.source;
-    let sends = c.s.copy.header("x-amz-request-payer").is_some_and(|v| v.eq_ignore_ascii_case("requester"));
+    let sends =
+        c.s.copy
+            .header("x-amz-request-payer")
+            .is_some_and(|v| v.eq_ignore_ascii_case("requester"));
     let fix = || Fix {
-        summary: "send the requester-pays header: account B pays for the requests and transfer".into(),
+        summary: "send the requester-pays header: account B pays for the requests and transfer"
+            .into(),
         account: Some(c.plan.b.clone()),
         document: "the copy command".into(),
         statement: None,
-        command: Some(format!("aws s3 cp {src} {} --recursive --request-payer requester", c.s.copy.destination)),
+        command: Some(format!(
+            "aws s3 cp {src} {} --recursive --request-payer requester",
+            c.s.copy.destination
+        )),
     };
     let bucket = match c.bucket(&src.bucket) {
         Found::Yes(b) => b,
-        Found::Missing(u) => return Finding::new(ID, Status::Skip, format!("the source bucket does not exist ({})", u.describe())),
+        Found::Missing(u) => {
+            return Finding::new(
+                ID,
+                Status::Skip,
+                format!("the source bucket does not exist ({})", u.describe()),
+            );
+        }
         Found::Unknown(why) => {
             if sends {
-                return Finding::new(ID, Status::Pass, "the copy sends x-amz-request-payer: requester");
+                return Finding::new(
+                    ID,
+                    Status::Pass,
+                    "the copy sends x-amz-request-payer: requester",
+                );
             }
-            return Finding::new(ID, Status::Unknown, format!("cannot tell whether {} has Requester Pays: {why}", src.bucket));
+            return Finding::new(
+                ID,
+                Status::Unknown,
+                format!(
+                    "cannot tell whether {} has Requester Pays: {why}",
+                    src.bucket
+                ),
+            );
         }
     };
     match &bucket.requester_pays {

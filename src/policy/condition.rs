@@ -43,7 +43,10 @@ const ALL_OPS: [(&str, OpBase); 27] = [
     ("StringEquals", OpBase::StringEquals),
     ("StringNotEquals", OpBase::StringNotEquals),
     ("StringEqualsIgnoreCase", OpBase::StringEqualsIgnoreCase),
-    ("StringNotEqualsIgnoreCase", OpBase::StringNotEqualsIgnoreCase),
+    (
+        "StringNotEqualsIgnoreCase",
+        OpBase::StringNotEqualsIgnoreCase,
+    ),
     ("StringLike", OpBase::StringLike),
     ("StringNotLike", OpBase::StringNotLike),
     ("NumericEquals", OpBase::NumericEquals),
@@ -216,7 +219,11 @@ impl Operator {
             Lookup::Absent => {
                 if base == OpBase::Null {
                     // Null: true matches an absent key
-                    return Tri::any(values.iter().map(|v| Tri::from(parse_bool(v) == Some(true))));
+                    return Tri::any(
+                        values
+                            .iter()
+                            .map(|v| Tri::from(parse_bool(v) == Some(true))),
+                    );
                 }
                 if self.if_exists {
                     return Tri::True;
@@ -240,11 +247,21 @@ impl Operator {
         }
     }
 
-    fn eval_present(&self, v: &CtxValue, values: &[String], version: Version, ctx: &Context) -> Tri {
+    fn eval_present(
+        &self,
+        v: &CtxValue,
+        values: &[String],
+        version: Version,
+        ctx: &Context,
+    ) -> Tri {
         let base = self.base;
         // m(r): does request value r match any of the policy values (positive sense)?
         let matches_any = |r: &str| -> Tri {
-            Tri::any(values.iter().map(|pv| positive_match(base, pv, r, version, ctx)))
+            Tri::any(
+                values
+                    .iter()
+                    .map(|pv| positive_match(base, pv, r, version, ctx)),
+            )
         };
         let reqs = v.values();
         let negated = base.is_negated();
@@ -266,7 +283,13 @@ impl Operator {
 }
 
 /// The positive comparison behind an operator (`StringNotLike` compares like `StringLike`).
-fn positive_match(base: OpBase, policy_value: &str, req: &str, version: Version, ctx: &Context) -> Tri {
+fn positive_match(
+    base: OpBase,
+    policy_value: &str,
+    req: &str,
+    version: Version,
+    ctx: &Context,
+) -> Tri {
     if base.takes_variables() {
         let arn = matches!(
             base,
@@ -522,12 +545,30 @@ mod tests {
     fn absent_keys() {
         let c = Context::new();
         let v = vals(&["x"]);
-        assert_eq!(op("StringEquals").eval("k:a", &v, Version::V2012, &c), Tri::False);
-        assert_eq!(op("StringNotEquals").eval("k:a", &v, Version::V2012, &c), Tri::True);
-        assert_eq!(op("StringEqualsIfExists").eval("k:a", &v, Version::V2012, &c), Tri::True);
-        assert_eq!(op("Null").eval("k:a", &vals(&["true"]), Version::V2012, &c), Tri::True);
-        assert_eq!(op("ForAllValues:StringEquals").eval("k:a", &v, Version::V2012, &c), Tri::True);
-        assert_eq!(op("ForAnyValue:StringEquals").eval("k:a", &v, Version::V2012, &c), Tri::False);
+        assert_eq!(
+            op("StringEquals").eval("k:a", &v, Version::V2012, &c),
+            Tri::False
+        );
+        assert_eq!(
+            op("StringNotEquals").eval("k:a", &v, Version::V2012, &c),
+            Tri::True
+        );
+        assert_eq!(
+            op("StringEqualsIfExists").eval("k:a", &v, Version::V2012, &c),
+            Tri::True
+        );
+        assert_eq!(
+            op("Null").eval("k:a", &vals(&["true"]), Version::V2012, &c),
+            Tri::True
+        );
+        assert_eq!(
+            op("ForAllValues:StringEquals").eval("k:a", &v, Version::V2012, &c),
+            Tri::True
+        );
+        assert_eq!(
+            op("ForAnyValue:StringEquals").eval("k:a", &v, Version::V2012, &c),
+            Tri::False
+        );
     }
 
     #[test]
@@ -554,11 +595,21 @@ mod tests {
             Tri::True
         );
         assert_eq!(
-            op("ForAllValues:StringEquals").eval("aws:TagKeys", &vals(&["env"]), Version::V2012, &c),
+            op("ForAllValues:StringEquals").eval(
+                "aws:TagKeys",
+                &vals(&["env"]),
+                Version::V2012,
+                &c
+            ),
             Tri::False
         );
         assert_eq!(
-            op("ForAnyValue:StringEquals").eval("aws:TagKeys", &vals(&["team"]), Version::V2012, &c),
+            op("ForAnyValue:StringEquals").eval(
+                "aws:TagKeys",
+                &vals(&["team"]),
+                Version::V2012,
+                &c
+            ),
             Tri::True
         );
     }

@@ -30,7 +30,9 @@ pub enum Lookup<'a> {
     Absent,
     /// The value is not known. `carried` says whether the key is known to be in
     /// the request (simulate's `unknown_keys`) or not even that.
-    Unknown { carried: bool },
+    Unknown {
+        carried: bool,
+    },
 }
 
 /// What a key that was not mentioned at all means.

@@ -32,8 +32,7 @@ impl Request {
         if let Some(a) = &self.resource_account {
             return Some(a.clone());
         }
-        let acct = self.resource.splitn(6, ':').nth(4).unwrap_or("");
-        if !acct.is_empty() {
+        if let Some(acct) = crate::arn::account(&self.resource) {
             return Some(acct.to_string());
         }
         self.principal.account().map(str::to_string)
@@ -246,7 +245,13 @@ struct StmtEval {
     unknown_keys: Vec<String>,
 }
 
-fn eval_statement(st: &Statement, policy: &Policy, req: &Request, resource: &str, has_boundary: bool) -> StmtEval {
+fn eval_statement(
+    st: &Statement,
+    policy: &Policy,
+    req: &Request,
+    resource: &str,
+    has_boundary: bool,
+) -> StmtEval {
     let no = StmtEval {
         applies: Tri::False,
         principal: PrincipalMatch::No,
@@ -257,7 +262,10 @@ fn eval_statement(st: &Statement, policy: &Policy, req: &Request, resource: &str
     }
     // Action
     let Some(action) = &st.action else { return no };
-    let hit = action.items.iter().any(|a| action_matches(&a.value, &req.action));
+    let hit = action
+        .items
+        .iter()
+        .any(|a| action_matches(&a.value, &req.action));
     if hit == action.negated {
         return no;
     }
@@ -309,7 +317,9 @@ fn eval_statement(st: &Statement, policy: &Policy, req: &Request, resource: &str
     let mut cond = Tri::True;
     for c in &st.conditions {
         let values: Vec<String> = c.values.iter().map(|v| v.value.clone()).collect();
-        let r = c.operator.eval(&c.key, &values, policy.version, &req.context);
+        let r = c
+            .operator
+            .eval(&c.key, &values, policy.version, &req.context);
         if r == Tri::Unknown {
             match req.context.lookup(&c.key) {
                 Lookup::Unknown { .. } => unknown_keys.push(c.key.clone()),
@@ -334,7 +344,9 @@ fn eval_statement(st: &Statement, policy: &Policy, req: &Request, resource: &str
     // boundaries or session policies (IAM User Guide, Principal element)
     let principal = if principal == PrincipalMatch::Wildcard
         && applies.is_true()
-        && st.conditions.iter().any(|c| c.key.eq_ignore_ascii_case("aws:PrincipalArn") && !c.operator.base.is_negated())
+        && st.conditions.iter().any(|c| {
+            c.key.eq_ignore_ascii_case("aws:PrincipalArn") && !c.operator.base.is_negated()
+        })
         && st.principal.as_ref().is_some_and(|b| !b.negated)
     {
         PrincipalMatch::Exact

@@ -279,9 +279,18 @@ mod tests {
 
     #[test]
     fn resource_wildcards_stay_in_their_arn_part() {
-        assert!(arn_matches(&pat("arn:aws:s3:::bucket/*"), "arn:aws:s3:::bucket/a/b"));
-        assert!(!arn_matches(&pat("arn:aws:s3:::bucket/*"), "arn:aws:s3:::bucket"));
-        assert!(arn_matches(&pat("arn:aws:s3:::bucket*"), "arn:aws:s3:::bucket/x"));
+        assert!(arn_matches(
+            &pat("arn:aws:s3:::bucket/*"),
+            "arn:aws:s3:::bucket/a/b"
+        ));
+        assert!(!arn_matches(
+            &pat("arn:aws:s3:::bucket/*"),
+            "arn:aws:s3:::bucket"
+        ));
+        assert!(arn_matches(
+            &pat("arn:aws:s3:::bucket*"),
+            "arn:aws:s3:::bucket/x"
+        ));
         assert!(arn_matches(
             &pat("arn:aws:kms:*:111111111111:key/*"),
             "arn:aws:kms:us-west-2:111111111111:key/abc"
@@ -291,14 +300,20 @@ mod tests {
             &pat("arn:aws:kms:*:key/abc"),
             "arn:aws:kms:us-west-2:111111111111:key/abc"
         ));
-        assert!(!arn_matches(&pat("arn:aws:s3:::Bucket/*"), "arn:aws:s3:::bucket/x"));
+        assert!(!arn_matches(
+            &pat("arn:aws:s3:::Bucket/*"),
+            "arn:aws:s3:::bucket/x"
+        ));
     }
 
     #[test]
     fn star_only_resource_for_resourceless_actions() {
         let c = Context::new();
         assert_eq!(resource_matches("*", Version::V2012, &c, "*"), Tri::True);
-        assert_eq!(resource_matches("arn:aws:s3:::*", Version::V2012, &c, "*"), Tri::False);
+        assert_eq!(
+            resource_matches("arn:aws:s3:::*", Version::V2012, &c, "*"),
+            Tri::False
+        );
     }
 
     #[test]

@@ -87,10 +87,18 @@ struct Validator<'a> {
     defects: Vec<Defect>,
 }
 
-const TYPOGRAPHIC: [char; 6] = ['\u{2018}', '\u{2019}', '\u{201A}', '\u{201C}', '\u{201D}', '\u{2032}'];
+const TYPOGRAPHIC: [char; 6] = [
+    '\u{2018}', '\u{2019}', '\u{201A}', '\u{201C}', '\u{201D}', '\u{2032}',
+];
 
 impl Validator<'_> {
-    fn error(&mut self, code: &'static str, span: Span, msg: impl Into<String>, help: impl Into<String>) {
+    fn error(
+        &mut self,
+        code: &'static str,
+        span: Span,
+        msg: impl Into<String>,
+        help: impl Into<String>,
+    ) {
         self.defects.push(Defect {
             severity: Severity::Error,
             code,
@@ -99,7 +107,13 @@ impl Validator<'_> {
             span,
         });
     }
-    fn warn(&mut self, code: &'static str, span: Span, msg: impl Into<String>, help: impl Into<String>) {
+    fn warn(
+        &mut self,
+        code: &'static str,
+        span: Span,
+        msg: impl Into<String>,
+        help: impl Into<String>,
+    ) {
         self.defects.push(Defect {
             severity: Severity::Warning,
             code,
@@ -131,7 +145,10 @@ impl Validator<'_> {
             self.error(
                 "not-an-object",
                 node.span,
-                format!("a policy document must be a JSON object, not {}", node.type_name()),
+                format!(
+                    "a policy document must be a JSON object, not {}",
+                    node.type_name()
+                ),
                 "a policy looks like {\"Version\": \"2012-10-17\", \"Statement\": [...]}",
             );
             return;
@@ -196,7 +213,10 @@ impl Validator<'_> {
             _ => self.error(
                 "bad-statement",
                 st.span,
-                format!("`Statement` must be an object or an array of objects, not {}", st.type_name()),
+                format!(
+                    "`Statement` must be an object or an array of objects, not {}",
+                    st.type_name()
+                ),
                 "",
             ),
         }
@@ -413,7 +433,10 @@ impl Validator<'_> {
             _ => self.error(
                 "bad-type",
                 node.span,
-                format!("`{what}` must be a string or an array of strings, not {}", node.type_name()),
+                format!(
+                    "`{what}` must be a string or an array of strings, not {}",
+                    node.type_name()
+                ),
                 "",
             ),
         }
@@ -429,7 +452,10 @@ impl Validator<'_> {
             self.error(
                 "typographic-quote",
                 item.span,
-                format!("{what} `{}` contains the typographic character {c:?}", item.value),
+                format!(
+                    "{what} `{}` contains the typographic character {c:?}",
+                    item.value
+                ),
                 "retype it with plain ASCII characters (IAM names cannot contain curly quotes)",
             );
             return true;
@@ -449,7 +475,9 @@ impl Validator<'_> {
             !svc.is_empty()
                 && svc.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
                 && !name.is_empty()
-                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '*' || c == '?')
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '*' || c == '?')
         });
         if !well_formed {
             self.error(
@@ -655,7 +683,8 @@ impl Validator<'_> {
                             || res.strip_prefix("user/").is_some_and(|r| !r.is_empty())
                     }
                     _ => {
-                        res.strip_prefix("assumed-role/").is_some_and(|r| r.contains('/'))
+                        res.strip_prefix("assumed-role/")
+                            .is_some_and(|r| r.contains('/'))
                             || res.starts_with("federated-user/")
                     }
                 };
@@ -763,7 +792,12 @@ impl Validator<'_> {
         }
     }
 
-    fn condition_values(&mut self, node: &Node, key: &str, op: super::condition::OpBase) -> Vec<Spanned<String>> {
+    fn condition_values(
+        &mut self,
+        node: &Node,
+        key: &str,
+        op: super::condition::OpBase,
+    ) -> Vec<Spanned<String>> {
         let mut out = Vec::new();
         let mut one = |v: &mut Self, n: &Node| {
             let text = match &n.value {
@@ -774,7 +808,10 @@ impl Validator<'_> {
                     v.error(
                         "bad-condition-value",
                         n.span,
-                        format!("a condition value must be a string, number or boolean, not {}", n.type_name()),
+                        format!(
+                            "a condition value must be a string, number or boolean, not {}",
+                            n.type_name()
+                        ),
                         "",
                     );
                     return;
@@ -816,7 +853,8 @@ impl Validator<'_> {
 fn is_unique_id(v: &str) -> bool {
     v.len() >= 16
         && v.starts_with('A')
-        && v.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        && v.chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
 }
 
 fn article(kind: PolicyKind) -> &'static str {
@@ -858,7 +896,13 @@ mod tests {
         ]}"#;
         let p = parse_text("t", text, &ParseOptions::new(PolicyKind::Identity));
         let c = codes(&p);
-        for want in ["unknown-element", "missing-effect", "prohibited-principal", "bad-action", "bad-resource"] {
+        for want in [
+            "unknown-element",
+            "missing-effect",
+            "prohibited-principal",
+            "bad-action",
+            "bad-resource",
+        ] {
             assert!(c.contains(&want), "{want} missing from {c:?}");
         }
         assert_eq!(p.statements.len(), 2);

@@ -6,7 +6,9 @@ use super::model::{PrincipalBlock, PrincipalEntry, PrincipalType};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
     /// `arn:aws:iam::ID:root` or a bare account id.
-    Root { account: String },
+    Root {
+        account: String,
+    },
     User {
         account: String,
         arn: String,
@@ -29,12 +31,16 @@ pub enum Principal {
         account: String,
         arn: String,
     },
-    Service { name: String },
+    Service {
+        name: String,
+    },
     Anonymous,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not a principal: expected an IAM user, role, assumed-role session or account root ARN, a service principal such as `s3.amazonaws.com`, or `anonymous`")]
+#[error(
+    "`{0}` is not a principal: expected an IAM user, role, assumed-role session or account root ARN, a service principal such as `s3.amazonaws.com`, or `anonymous`"
+)]
 pub struct BadPrincipal(pub String);
 
 impl Principal {
@@ -312,7 +318,8 @@ pub fn not_principal_excludes(block: &PrincipalBlock, p: &Principal) -> bool {
             account_listed(account)
                 && listed(&|e| {
                     aws(e)
-                        && e.value.starts_with(&format!("arn:aws:iam::{account}:role/"))
+                        && e.value
+                            .starts_with(&format!("arn:aws:iam::{account}:role/"))
                         && e.value.rsplit('/').next() == Some(role.as_str())
                 })
                 && listed(&|e| aws(e) && e.value == *arn)
@@ -346,17 +353,26 @@ mod tests {
             match_entry(&entry("arn:aws:iam::222222222222:role/data/Copy"), &s),
             PrincipalMatch::Role
         );
-        assert_eq!(match_entry(&entry("222222222222"), &s), PrincipalMatch::Account);
+        assert_eq!(
+            match_entry(&entry("222222222222"), &s),
+            PrincipalMatch::Account
+        );
         assert_eq!(
             match_entry(&entry("arn:aws:iam::222222222222:root"), &s),
             PrincipalMatch::Account
         );
         assert_eq!(
-            match_entry(&entry("arn:aws:sts::222222222222:assumed-role/Copy/xacct"), &s),
+            match_entry(
+                &entry("arn:aws:sts::222222222222:assumed-role/Copy/xacct"),
+                &s
+            ),
             PrincipalMatch::Exact
         );
         assert_eq!(
-            match_entry(&entry("arn:aws:sts::222222222222:assumed-role/Copy/other"), &s),
+            match_entry(
+                &entry("arn:aws:sts::222222222222:assumed-role/Copy/other"),
+                &s
+            ),
             PrincipalMatch::No
         );
         assert_eq!(match_entry(&entry("AROAEXAMPLEID"), &s), PrincipalMatch::No);
@@ -366,7 +382,9 @@ mod tests {
     #[test]
     fn parses_principals() {
         assert_eq!(
-            Principal::parse("arn:aws:iam::222222222222:role/a/b/R").unwrap().principal_arn(),
+            Principal::parse("arn:aws:iam::222222222222:role/a/b/R")
+                .unwrap()
+                .principal_arn(),
             Some("arn:aws:iam::222222222222:role/a/b/R".into())
         );
         assert!(Principal::parse("arn:aws:iam:::role/R").is_err());

@@ -206,11 +206,20 @@ mod tests {
 
     #[test]
     fn resourceless_actions_evaluate_against_star() {
-        assert_eq!(effective_resource("s3:ListAllMyBuckets", "arn:aws:s3:::x"), "*");
+        assert_eq!(
+            effective_resource("s3:ListAllMyBuckets", "arn:aws:s3:::x"),
+            "*"
+        );
         assert_eq!(effective_resource("kms:CreateKey", "arn:aws:kms:x"), "*");
-        assert_eq!(effective_resource("s3:GetObject", "arn:aws:s3:::b/k"), "arn:aws:s3:::b/k");
+        assert_eq!(
+            effective_resource("s3:GetObject", "arn:aws:s3:::b/k"),
+            "arn:aws:s3:::b/k"
+        );
         assert_eq!(accepts_resource_type("s3:ListBucket", "bucket"), Some(true));
-        assert_eq!(accepts_resource_type("s3:ListBucket", "object"), Some(false));
+        assert_eq!(
+            accepts_resource_type("s3:ListBucket", "object"),
+            Some(false)
+        );
     }
 
     #[test]
@@ -218,8 +227,14 @@ mod tests {
         assert_eq!(action_pattern_known("s3:Get*"), Known::Yes);
         assert_eq!(action_pattern_known("s3:GetObjekt"), Known::No);
         assert_eq!(action_pattern_known("ec2:RunInstances"), Known::NotCovered);
-        assert_eq!(condition_key_known("s3:x-amz-server-side-encryption"), Known::Yes);
-        assert_eq!(condition_key_known("kms:EncryptionContext:aws:s3:arn"), Known::Yes);
+        assert_eq!(
+            condition_key_known("s3:x-amz-server-side-encryption"),
+            Known::Yes
+        );
+        assert_eq!(
+            condition_key_known("kms:EncryptionContext:aws:s3:arn"),
+            Known::Yes
+        );
         assert_eq!(condition_key_known("kms:ViaService"), Known::Yes);
         assert_eq!(condition_key_known("s3:NoSuchKey"), Known::No);
         assert!(is_aws_managed_role(

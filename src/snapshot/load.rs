@@ -23,7 +23,11 @@ pub fn load_bytes(name: &str, bytes: &[u8]) -> Result<Snapshot, Problems> {
             let source = Source::new(name, lossy);
             return Err(Problems {
                 title: format!("{name} is not UTF-8 text"),
-                items: vec![Located::new(&source, Span::new(at, at + 1), format!("invalid UTF-8 at byte {at}"))],
+                items: vec![Located::new(
+                    &source,
+                    Span::new(at, at + 1),
+                    format!("invalid UTF-8 at byte {at}"),
+                )],
             });
         }
     };
@@ -73,7 +77,8 @@ impl Loader {
         self.errors.push(Located::new(&self.source, span, msg));
     }
     fn err_help(&mut self, span: Span, msg: impl Into<String>, help: impl Into<String>) {
-        self.errors.push(Located::new(&self.source, span, msg).help(help));
+        self.errors
+            .push(Located::new(&self.source, span, msg).help(help));
     }
 
     fn object<'n>(&mut self, n: &'n Node, what: &str) -> Option<&'n [Member]> {
@@ -82,13 +87,19 @@ impl Loader {
                 let mut seen = std::collections::BTreeSet::new();
                 for member in m {
                     if !seen.insert(member.key.as_str()) {
-                        self.err(member.key_span, format!("`{}` appears twice in {what}", member.key));
+                        self.err(
+                            member.key_span,
+                            format!("`{}` appears twice in {what}", member.key),
+                        );
                     }
                 }
                 Some(m)
             }
             None => {
-                self.err(n.span, format!("{what} must be an object, not {}", n.type_name()));
+                self.err(
+                    n.span,
+                    format!("{what} must be an object, not {}", n.type_name()),
+                );
                 None
             }
         }
@@ -98,21 +109,31 @@ impl Loader {
         match n.as_str() {
             Some(s) => Some(s.to_string()),
             None => {
-                self.err(n.span, format!("{what} must be a string, not {}", n.type_name()));
+                self.err(
+                    n.span,
+                    format!("{what} must be a string, not {}", n.type_name()),
+                );
                 None
             }
         }
     }
 
     fn opt_string(&mut self, n: &Node, what: &str) -> Option<String> {
-        if n.is_null() { None } else { self.string(n, what) }
+        if n.is_null() {
+            None
+        } else {
+            self.string(n, what)
+        }
     }
 
     fn boolean(&mut self, n: &Node, what: &str) -> Option<bool> {
         match n.as_bool() {
             Some(b) => Some(b),
             None => {
-                self.err(n.span, format!("{what} must be true or false, not {}", n.type_name()));
+                self.err(
+                    n.span,
+                    format!("{what} must be true or false, not {}", n.type_name()),
+                );
                 None
             }
         }
@@ -120,15 +141,23 @@ impl Loader {
 
     fn count(&mut self, n: &Node, what: &str) -> Option<u64> {
         match &n.value {
-            Value::Number(raw, _) if raw.bytes().all(|b| b.is_ascii_digit()) => match raw.parse::<u64>() {
-                Ok(v) => Some(v),
-                Err(_) => {
-                    self.err(n.span, format!("{what} is out of range"));
-                    None
+            Value::Number(raw, _) if raw.bytes().all(|b| b.is_ascii_digit()) => {
+                match raw.parse::<u64>() {
+                    Ok(v) => Some(v),
+                    Err(_) => {
+                        self.err(n.span, format!("{what} is out of range"));
+                        None
+                    }
                 }
-            },
+            }
             _ => {
-                self.err(n.span, format!("{what} must be a non-negative integer, not {}", n.type_name()));
+                self.err(
+                    n.span,
+                    format!(
+                        "{what} must be a non-negative integer, not {}",
+                        n.type_name()
+                    ),
+                );
                 None
             }
         }
@@ -147,7 +176,10 @@ impl Loader {
         let inner = n.get("unreadable")?;
         let members = n.as_object()?;
         if members.len() != 1 {
-            self.err(n.span, "an unreadable marker has only the `unreadable` field");
+            self.err(
+                n.span,
+                "an unreadable marker has only the `unreadable` field",
+            );
         }
         let Some(fields) = self.object(inner, "`unreadable`") else {
             return Some(Unreadable {
@@ -163,9 +195,21 @@ impl Loader {
         };
         for f in fields {
             match f.key.as_str() {
-                "call" => u.call = self.string(&f.value, "`unreadable.call`").unwrap_or_default(),
-                "error" => u.error = self.string(&f.value, "`unreadable.error`").unwrap_or_default(),
-                "message" => u.message = self.opt_string(&f.value, "`unreadable.message`").unwrap_or_default(),
+                "call" => {
+                    u.call = self
+                        .string(&f.value, "`unreadable.call`")
+                        .unwrap_or_default()
+                }
+                "error" => {
+                    u.error = self
+                        .string(&f.value, "`unreadable.error`")
+                        .unwrap_or_default()
+                }
+                "message" => {
+                    u.message = self
+                        .opt_string(&f.value, "`unreadable.message`")
+                        .unwrap_or_default()
+                }
                 _ => self.unknown_field(f, "an unreadable marker"),
             }
         }
@@ -180,7 +224,13 @@ impl Loader {
     }
 
     /// A policy: object or exact string; `null` allowed when `nullable`.
-    fn policy(&mut self, n: &Node, pointer: String, title: String, opts: &ParseOptions) -> Option<PolicyDoc> {
+    fn policy(
+        &mut self,
+        n: &Node,
+        pointer: String,
+        title: String,
+        opts: &ParseOptions,
+    ) -> Option<PolicyDoc> {
         match &n.value {
             Value::String(text) => {
                 let policy = parse_text(&format!("{title} ({pointer})"), text, opts);
@@ -203,14 +253,23 @@ impl Loader {
             _ => {
                 self.err(
                     n.span,
-                    format!("{title} must be a policy document (a JSON object or string), not {}", n.type_name()),
+                    format!(
+                        "{title} must be a policy document (a JSON object or string), not {}",
+                        n.type_name()
+                    ),
                 );
                 None
             }
         }
     }
 
-    fn field_policy(&mut self, n: &Node, pointer: String, title: String, opts: &ParseOptions) -> Field<Option<PolicyDoc>> {
+    fn field_policy(
+        &mut self,
+        n: &Node,
+        pointer: String,
+        title: String,
+        opts: &ParseOptions,
+    ) -> Field<Option<PolicyDoc>> {
         if let Some(u) = self.marker(n) {
             return Field::Unreadable(u);
         }
@@ -257,7 +316,11 @@ impl Loader {
             }
         }
         if format.is_none() && !self.errors.iter().any(|e| e.message.contains("`format`")) {
-            self.err_help(root.span, "the snapshot has no `format`", format!("add \"format\": \"{FORMAT}\""));
+            self.err_help(
+                root.span,
+                "the snapshot has no `format`",
+                format!("add \"format\": \"{FORMAT}\""),
+            );
         }
         let accounts = match accounts_node {
             Some(n) => self.accounts(n),
@@ -285,24 +348,36 @@ impl Loader {
     }
 
     fn expect(&mut self, n: &Node) {
-        let Some(members) = self.object(n, "`expect`") else { return };
+        let Some(members) = self.object(n, "`expect`") else {
+            return;
+        };
         for m in members {
             match m.key.as_str() {
-                "verdict" => {
-                    if !matches!(m.value.as_str(), Some("ready" | "blocked" | "inconclusive")) {
-                        self.err(m.value.span, "`expect.verdict` must be ready, blocked or inconclusive");
-                    }
+                "verdict"
+                    if !matches!(m.value.as_str(), Some("ready" | "blocked" | "inconclusive")) =>
+                {
+                    self.err(
+                        m.value.span,
+                        "`expect.verdict` must be ready, blocked or inconclusive",
+                    );
                 }
-                "failing" => {
-                    if m.value.as_array().is_none() {
-                        self.err(m.value.span, "`expect.failing` must be an array of check ids");
-                    }
+                "failing" if m.value.as_array().is_none() => {
+                    self.err(
+                        m.value.span,
+                        "`expect.failing` must be an array of check ids",
+                    );
                 }
                 "checks" => {
                     if let Some(cs) = self.object(&m.value, "`expect.checks`") {
                         for c in cs {
-                            if !matches!(c.value.as_str(), Some("pass" | "fail" | "warn" | "unknown" | "skip")) {
-                                self.err(c.value.span, "a check status is pass, fail, warn, unknown or skip");
+                            if !matches!(
+                                c.value.as_str(),
+                                Some("pass" | "fail" | "warn" | "unknown" | "skip")
+                            ) {
+                                self.err(
+                                    c.value.span,
+                                    "a check status is pass, fail, warn, unknown or skip",
+                                );
                             }
                         }
                     }
@@ -390,7 +465,8 @@ impl Loader {
                 "request" => {
                     if let Some(headers) = self.object(v, "`copy.request`") {
                         for h in headers {
-                            if let Some(val) = self.string(&h.value, &format!("header `{}`", h.key)) {
+                            if let Some(val) = self.string(&h.value, &format!("header `{}`", h.key))
+                            {
                                 request.insert(h.key.to_ascii_lowercase(), val);
                             }
                         }
@@ -430,7 +506,9 @@ impl Loader {
         // The role is in B: the account that owns the destination bucket.
         if let (Some(p), Some(dst)) = (&principal, &destination)
             && let Some(role_acct) = role_account(p)
-            && let Some((b, _)) = accounts.iter().find(|(_, a)| a.buckets.contains_key(&dst.bucket))
+            && let Some((b, _)) = accounts
+                .iter()
+                .find(|(_, a)| a.buckets.contains_key(&dst.bucket))
             && b != role_acct
         {
             self.err_help(
@@ -467,14 +545,20 @@ impl Loader {
             Value::Array(items) => {
                 let vals: Vec<String> = items.iter().filter_map(scalar).collect();
                 if vals.len() != items.len() {
-                    self.err(m.value.span, format!("values of `{}` must be strings", m.key));
+                    self.err(
+                        m.value.span,
+                        format!("values of `{}` must be strings", m.key),
+                    );
                 }
                 Some(CtxValue::Multi(vals))
             }
             _ => match scalar(&m.value) {
                 Some(s) => Some(CtxValue::Single(s)),
                 None => {
-                    self.err(m.value.span, format!("`{}` must be a string, list, boolean or number", m.key));
+                    self.err(
+                        m.value.span,
+                        format!("`{}` must be a string, list, boolean or number", m.key),
+                    );
                     None
                 }
             },
@@ -483,7 +567,9 @@ impl Loader {
 
     fn accounts(&mut self, n: &Node) -> BTreeMap<String, Account> {
         let mut out = BTreeMap::new();
-        let Some(members) = self.object(n, "`accounts`") else { return out };
+        let Some(members) = self.object(n, "`accounts`") else {
+            return out;
+        };
         for m in members {
             if !is_account_id(&m.key) {
                 self.err_help(
@@ -595,7 +681,9 @@ impl Loader {
         if n.is_null() {
             return Field::Value(None);
         }
-        let Some(members) = self.object(n, "`organization`") else { return Field::NotRead };
+        let Some(members) = self.object(n, "`organization`") else {
+            return Field::NotRead;
+        };
         let mut org = Organization {
             id: None,
             scp: Field::NotRead,
@@ -605,11 +693,18 @@ impl Loader {
             match m.key.as_str() {
                 "id" => org.id = self.opt_string(&m.value, "`organization.id`"),
                 "scp" | "rcp" => {
-                    let kind = if m.key == "scp" { PolicyKind::Scp } else { PolicyKind::Rcp };
+                    let kind = if m.key == "scp" {
+                        PolicyKind::Scp
+                    } else {
+                        PolicyKind::Rcp
+                    };
                     let p = ptr(base, &m.key);
                     let levels = self.item(&m.value, |s, n| {
                         let Some(levels) = n.as_array() else {
-                            s.err(n.span, format!("`{}` is a list of levels, each a list of policies", m.key));
+                            s.err(
+                                n.span,
+                                format!("`{}` is a list of levels, each a list of policies", m.key),
+                            );
                             return None;
                         };
                         let mut out = Vec::new();
@@ -622,7 +717,14 @@ impl Loader {
                             for (j, pn) in pols.iter().enumerate() {
                                 let pp = format!("{p}/{i}/{j}");
                                 let title = format!("{} {} (level {i})", m.key.to_uppercase(), j);
-                                let f = s.item(pn, |s, pn| s.policy(pn, pp.clone(), title.clone(), &ParseOptions::new(kind)));
+                                let f = s.item(pn, |s, pn| {
+                                    s.policy(
+                                        pn,
+                                        pp.clone(),
+                                        title.clone(),
+                                        &ParseOptions::new(kind),
+                                    )
+                                });
                                 level.push(f);
                             }
                             out.push(level);
@@ -652,7 +754,10 @@ impl Loader {
             match m.key.as_str() {
                 "algorithm" => {
                     e.algorithm = self.string(&m.value, "`algorithm`").unwrap_or_default();
-                    if !matches!(e.algorithm.as_str(), "AES256" | "aws:kms" | "aws:kms:dsse" | "SSE-C") {
+                    if !matches!(
+                        e.algorithm.as_str(),
+                        "AES256" | "aws:kms" | "aws:kms:dsse" | "SSE-C"
+                    ) {
                         self.err_help(
                             m.value.span,
                             format!("unknown encryption algorithm `{}`", e.algorithm),
@@ -717,7 +822,10 @@ impl Loader {
                         None => {
                             let s = self.opt_string(v, "`ownership`");
                             if let Some(o) = &s
-                                && !matches!(o.as_str(), "BucketOwnerEnforced" | "BucketOwnerPreferred" | "ObjectWriter")
+                                && !matches!(
+                                    o.as_str(),
+                                    "BucketOwnerEnforced" | "BucketOwnerPreferred" | "ObjectWriter"
+                                )
                             {
                                 self.err(v.span, "`ownership` is BucketOwnerEnforced, BucketOwnerPreferred or ObjectWriter");
                             }
@@ -752,7 +860,9 @@ impl Loader {
                                         "block_public_acls" => pab.block_public_acls = val,
                                         "ignore_public_acls" => pab.ignore_public_acls = val,
                                         "block_public_policy" => pab.block_public_policy = val,
-                                        "restrict_public_buckets" => pab.restrict_public_buckets = val,
+                                        "restrict_public_buckets" => {
+                                            pab.restrict_public_buckets = val
+                                        }
                                         _ => self.unknown_field(f, "`public_access_block`"),
                                     }
                                 }
@@ -789,7 +899,9 @@ impl Loader {
         for m in members {
             match m.key.as_str() {
                 "objects" => c.objects = self.count(&m.value, "`census.objects`").unwrap_or(0),
-                "foreign_owned" => c.foreign_owned = self.count(&m.value, "`census.foreign_owned`").unwrap_or(0),
+                "foreign_owned" => {
+                    c.foreign_owned = self.count(&m.value, "`census.foreign_owned`").unwrap_or(0)
+                }
                 "by_encryption" | "by_storage_class" => {
                     let mut map = BTreeMap::new();
                     if let Some(es) = self.object(&m.value, &format!("`census.{}`", m.key)) {
@@ -811,7 +923,11 @@ impl Loader {
                             let keys: Vec<String> = e
                                 .value
                                 .as_array()
-                                .map(|a| a.iter().filter_map(|k| k.as_str().map(str::to_string)).collect())
+                                .map(|a| {
+                                    a.iter()
+                                        .filter_map(|k| k.as_str().map(str::to_string))
+                                        .collect()
+                                })
                                 .unwrap_or_default();
                             c.examples.insert(e.key.clone(), keys);
                         }
@@ -875,7 +991,10 @@ impl Loader {
             match m.key.as_str() {
                 "aliases" => {
                     k.aliases = match v.as_array() {
-                        Some(a) => a.iter().filter_map(|x| self.string(x, "an alias")).collect(),
+                        Some(a) => a
+                            .iter()
+                            .filter_map(|x| self.string(x, "an alias"))
+                            .collect(),
                         None => {
                             self.err(v.span, "`aliases` must be an array of alias names");
                             Vec::new()
@@ -921,7 +1040,9 @@ impl Loader {
             return out;
         };
         for g in items {
-            let Some(members) = self.object(g, "a grant") else { continue };
+            let Some(members) = self.object(g, "a grant") else {
+                continue;
+            };
             let mut grant = GrantDoc {
                 grantee: String::new(),
                 operations: Vec::new(),
@@ -929,12 +1050,18 @@ impl Loader {
             };
             for m in members {
                 match m.key.as_str() {
-                    "grantee" => grant.grantee = self.string(&m.value, "`grantee`").unwrap_or_default(),
+                    "grantee" => {
+                        grant.grantee = self.string(&m.value, "`grantee`").unwrap_or_default()
+                    }
                     "operations" => {
                         grant.operations = m
                             .value
                             .as_array()
-                            .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+                            .map(|a| {
+                                a.iter()
+                                    .filter_map(|x| x.as_str().map(str::to_string))
+                                    .collect()
+                            })
                             .unwrap_or_default();
                     }
                     "constraints" => {
@@ -949,13 +1076,21 @@ impl Loader {
                                     .as_object()
                                     .map(|o| {
                                         o.iter()
-                                            .filter_map(|e| e.value.as_str().map(|v| (e.key.clone(), v.to_string())))
+                                            .filter_map(|e| {
+                                                e.value
+                                                    .as_str()
+                                                    .map(|v| (e.key.clone(), v.to_string()))
+                                            })
                                             .collect()
                                     })
                                     .unwrap_or_default();
                                 match cm.key.as_str() {
-                                    "encryption_context_subset" => c.encryption_context_subset = Some(map),
-                                    "encryption_context_equals" => c.encryption_context_equals = Some(map),
+                                    "encryption_context_subset" => {
+                                        c.encryption_context_subset = Some(map)
+                                    }
+                                    "encryption_context_equals" => {
+                                        c.encryption_context_equals = Some(map)
+                                    }
                                     _ => self.unknown_field(cm, "grant constraints"),
                                 }
                             }
@@ -992,7 +1127,10 @@ impl Loader {
                 "arn" => {
                     if let Some(a) = self.string(v, "`arn`") {
                         if role_account(&a) != Some(account) {
-                            self.err(v.span, format!("`{a}` is not a role ARN of account {account}"));
+                            self.err(
+                                v.span,
+                                format!("`{a}` is not a role ARN of account {account}"),
+                            );
                         }
                         r.arn = a;
                     }
@@ -1025,7 +1163,12 @@ impl Loader {
                                         format!("managed policy {} attached to role {name}", pm.key)
                                     };
                                     let f = self.item(&pm.value, |s, n| {
-                                        s.policy(n, pp.clone(), title.clone(), &ParseOptions::new(PolicyKind::Identity))
+                                        s.policy(
+                                            n,
+                                            pp.clone(),
+                                            title.clone(),
+                                            &ParseOptions::new(PolicyKind::Identity),
+                                        )
                                     });
                                     map.insert(pm.key.clone(), f);
                                 }
@@ -1069,7 +1212,9 @@ impl Loader {
             return out;
         };
         for p in items {
-            let Some(members) = self.object(p, "a probe") else { continue };
+            let Some(members) = self.object(p, "a probe") else {
+                continue;
+            };
             let mut probe = Probe {
                 as_principal: None,
                 call: String::new(),
@@ -1082,7 +1227,9 @@ impl Loader {
                 match m.key.as_str() {
                     "as" => probe.as_principal = self.opt_string(&m.value, "`as`"),
                     "call" => probe.call = self.string(&m.value, "`call`").unwrap_or_default(),
-                    "target" => probe.target = self.string(&m.value, "`target`").unwrap_or_default(),
+                    "target" => {
+                        probe.target = self.string(&m.value, "`target`").unwrap_or_default()
+                    }
                     "detail" => probe.detail = self.opt_string(&m.value, "`detail`"),
                     "outcome" => {
                         saw_outcome = true;
@@ -1090,7 +1237,8 @@ impl Loader {
                             Value::String(s) if s == "ok" => probe.outcome = Outcome::Ok,
                             Value::Object(_) => {
                                 let error = m.value.get("error").and_then(Node::as_str);
-                                let message = m.value.get("message").and_then(Node::as_str).unwrap_or("");
+                                let message =
+                                    m.value.get("message").and_then(Node::as_str).unwrap_or("");
                                 match error {
                                     Some(e) => {
                                         probe.outcome = Outcome::Error {
@@ -1098,10 +1246,16 @@ impl Loader {
                                             message: message.to_string(),
                                         }
                                     }
-                                    None => self.err(m.value.span, "a failed probe's outcome needs an `error`"),
+                                    None => self.err(
+                                        m.value.span,
+                                        "a failed probe's outcome needs an `error`",
+                                    ),
                                 }
                             }
-                            _ => self.err(m.value.span, "`outcome` is \"ok\" or {\"error\": ..., \"message\": ...}"),
+                            _ => self.err(
+                                m.value.span,
+                                "`outcome` is \"ok\" or {\"error\": ..., \"message\": ...}",
+                            ),
                         }
                     }
                     _ => self.unknown_field(m, "a probe"),
@@ -1123,7 +1277,9 @@ pub fn role_account(arn: &str) -> Option<&str> {
         && parts[0] == "arn"
         && parts[2] == "iam"
         && is_account_id(parts[4])
-        && parts[5].strip_prefix("role/").is_some_and(|r| !r.is_empty()))
+        && parts[5]
+            .strip_prefix("role/")
+            .is_some_and(|r| !r.is_empty()))
     .then_some(parts[4])
 }
 
@@ -1161,11 +1317,27 @@ mod tests {
           "accounts": {"12345": {}}}"#;
         let e = load_str("t", t).unwrap_err();
         let msgs: Vec<&str> = e.items.iter().map(|i| i.message.as_str()).collect();
-        assert!(msgs.iter().any(|m| m.contains("unknown snapshot format")), "{msgs:?}");
-        assert!(msgs.iter().any(|m| m.contains("not an S3 location")), "{msgs:?}");
-        assert!(msgs.iter().any(|m| m.contains("not an IAM role ARN")), "{msgs:?}");
-        assert!(msgs.iter().any(|m| m.contains("not an account id")), "{msgs:?}");
-        let fmt = e.items.iter().find(|i| i.message.contains("format")).unwrap();
+        assert!(
+            msgs.iter().any(|m| m.contains("unknown snapshot format")),
+            "{msgs:?}"
+        );
+        assert!(
+            msgs.iter().any(|m| m.contains("not an S3 location")),
+            "{msgs:?}"
+        );
+        assert!(
+            msgs.iter().any(|m| m.contains("not an IAM role ARN")),
+            "{msgs:?}"
+        );
+        assert!(
+            msgs.iter().any(|m| m.contains("not an account id")),
+            "{msgs:?}"
+        );
+        let fmt = e
+            .items
+            .iter()
+            .find(|i| i.message.contains("format"))
+            .unwrap();
         assert_eq!(&t[fmt.span.start..fmt.span.end], "\"xacct-snapshot/2\"");
     }
 
@@ -1176,7 +1348,11 @@ mod tests {
             "\"accounts\": {\"333333333333\": {\"buckets\": {\"bob-data\": {}}}}",
         );
         let e = load_str("t", &t).unwrap_err();
-        assert!(e.items[0].message.contains("destination bucket"), "{:?}", e.items[0].message);
+        assert!(
+            e.items[0].message.contains("destination bucket"),
+            "{:?}",
+            e.items[0].message
+        );
     }
 
     #[test]
@@ -1186,7 +1362,9 @@ mod tests {
             r#""accounts": {"111111111111": {"buckets": {"alice-data": {"policy": "{not json"}}}}"#,
         );
         let s = load_str("t", &t).unwrap();
-        let b = s.accounts["111111111111"].buckets["alice-data"].value().unwrap();
+        let b = s.accounts["111111111111"].buckets["alice-data"]
+            .value()
+            .unwrap();
         let doc = b.policy.value().unwrap().as_ref().unwrap();
         assert!(!doc.policy.is_valid());
     }

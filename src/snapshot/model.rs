@@ -23,7 +23,12 @@ impl Unreadable {
     pub fn is_not_found(&self) -> bool {
         matches!(
             self.error.as_str(),
-            "NoSuchEntity" | "NoSuchBucket" | "NotFoundException" | "NoSuchKey" | "NotFound" | "404"
+            "NoSuchEntity"
+                | "NoSuchBucket"
+                | "NotFoundException"
+                | "NoSuchKey"
+                | "NotFound"
+                | "404"
         )
     }
     pub fn describe(&self) -> String {
@@ -187,7 +192,9 @@ pub struct CopySpec {
 
 impl CopySpec {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.request.get(&name.to_ascii_lowercase()).map(String::as_str)
+        self.request
+            .get(&name.to_ascii_lowercase())
+            .map(String::as_str)
     }
 }
 
@@ -453,14 +460,14 @@ impl Snapshot {
     }
     /// A key by ARN, looked up in the account its ARN names.
     pub fn key(&self, arn: &str) -> Option<&Field<Key>> {
-        let acct = arn.splitn(6, ':').nth(4)?;
+        let acct = crate::arn::account(arn)?;
         self.accounts.get(acct)?.keys.get(arn).or_else(|| {
             // the key may be listed under an alias or another account by mistake
             self.accounts.values().find_map(|a| a.keys.get(arn))
         })
     }
     pub fn role_by_arn(&self, arn: &str) -> Option<&Field<Role>> {
-        let acct = arn.splitn(6, ':').nth(4)?;
+        let acct = crate::arn::account(arn)?;
         let account = self.accounts.get(acct)?;
         let name = arn.rsplit('/').next()?;
         account.roles.iter().find_map(|(k, r)| match r {
