@@ -355,7 +355,7 @@ pub fn statement_evidence(d: &PolicyDoc, stmt_pointer: &str, note: String) -> Ev
         .policy
         .statements
         .iter()
-        .find(|s| s.pointer == stmt_pointer);
+        .find(|s| &*s.pointer == stmt_pointer);
     let sid = st.and_then(|s| s.sid.clone());
     Evidence {
         document: d.title.clone(),
@@ -387,7 +387,7 @@ pub fn defect_evidence(d: &PolicyDoc, defect: &Defect) -> Evidence {
         .statements
         .iter()
         .find(|s| s.span.start <= defect.span.start && defect.span.end <= s.span.end)
-        .map(|s| s.pointer.clone());
+        .map(|s| s.pointer.to_string());
     Evidence {
         document: d.title.clone(),
         account: doc_account(d),
@@ -561,7 +561,7 @@ pub fn deny_exception(
         .policy
         .statements
         .iter()
-        .find(|s| s.pointer == stmt_pointer)?;
+        .find(|s| &*s.pointer == stmt_pointer)?;
     let text = d.policy.source.text.get(st.span.start..st.span.end)?;
     let mut v: serde_json::Value = serde_json::from_str(text).ok()?;
     let obj = v.as_object_mut()?;

@@ -112,6 +112,19 @@ impl OpBase {
         )
     }
 
+    /// Whether `*` and `?` in the policy values are wildcards.
+    pub fn wildcards(self) -> bool {
+        matches!(
+            self,
+            OpBase::StringLike
+                | OpBase::StringNotLike
+                | OpBase::ArnEquals
+                | OpBase::ArnLike
+                | OpBase::ArnNotEquals
+                | OpBase::ArnNotLike
+        )
+    }
+
     /// Check a policy value is well formed for this operator.
     pub fn check_value(self, v: &str) -> Result<(), String> {
         match self {
@@ -207,6 +220,18 @@ impl Operator {
 
     /// Evaluate one `"Op": {"key": [values]}` entry.
     pub fn eval(&self, key: &str, values: &[String], version: Version, ctx: &Context) -> Tri {
+        self.eval_with(key, values, &[], version, ctx)
+    }
+
+    /// `eval` with the values' precompiled patterns (see `Condition::patterns`).
+    pub fn eval_with(
+        &self,
+        key: &str,
+        values: &[String],
+        patterns: &[Option<super::matching::Pattern>],
+        version: Version,
+        ctx: &Context,
+    ) -> Tri {
         let base = self.base;
         match ctx.lookup(key) {
             Lookup::Unknown { carried } => {
@@ -242,7 +267,7 @@ impl Operator {
                             .map(|val| Tri::from(parse_bool(val) == Some(false))),
                     );
                 }
-                self.eval_present(v, values, version, ctx)
+                self.eval_present(v, values, patterns, version, ctx)
             }
         }
     }
@@ -251,17 +276,23 @@ impl Operator {
         &self,
         v: &CtxValue,
         values: &[String],
+        patterns: &[Option<super::matching::Pattern>],
         version: Version,
         ctx: &Context,
     ) -> Tri {
         let base = self.base;
         // m(r): does request value r match any of the policy values (positive sense)?
         let matches_any = |r: &str| -> Tri {
-            Tri::any(
-                values
-                    .iter()
-                    .map(|pv| positive_match(base, pv, r, version, ctx)),
-            )
+            Tri::any(values.iter().enumerate().map(|(i, pv)| {
+                positive_match(
+                    base,
+                    pv,
+                    patterns.get(i).and_then(Option::as_ref),
+                    r,
+                    version,
+                    ctx,
+                )
+            }))
         };
         let reqs = v.values();
         let negated = base.is_negated();
@@ -286,6 +317,7 @@ impl Operator {
 fn positive_match(
     base: OpBase,
     policy_value: &str,
+    pre: Option<&super::matching::Pattern>,
     req: &str,
     version: Version,
     ctx: &Context,
@@ -295,20 +327,26 @@ fn positive_match(
             base,
             OpBase::ArnEquals | OpBase::ArnLike | OpBase::ArnNotEquals | OpBase::ArnNotLike
         );
-        let wild = arn || matches!(base, OpBase::StringLike | OpBase::StringNotLike);
-        let pattern = match compile(policy_value, version, ctx, wild) {
-            Ok(p) => p,
-            Err(Unresolved::Absent) => return Tri::False,
-            Err(Unresolved::Unknown(_)) => return Tri::Unknown,
+        let compiled;
+        let pattern = match pre {
+            Some(p) => p,
+            None => {
+                compiled = match compile(policy_value, version, ctx, base.wildcards()) {
+                    Ok(p) => p,
+                    Err(Unresolved::Absent) => return Tri::False,
+                    Err(Unresolved::Unknown(_)) => return Tri::Unknown,
+                };
+                &compiled
+            }
         };
         let ignore_case = matches!(
             base,
             OpBase::StringEqualsIgnoreCase | OpBase::StringNotEqualsIgnoreCase
         );
         return Tri::from(if arn {
-            arn_matches(&pattern, req)
+            arn_matches(pattern, req)
         } else {
-            glob(&pattern, req, ignore_case)
+            glob(pattern, req, ignore_case)
         });
     }
     let pv = policy_value;

@@ -105,14 +105,22 @@ impl Context {
         self.values.get(&key.to_ascii_lowercase())
     }
     pub fn lookup(&self, key: &str) -> Lookup<'_> {
-        let k = key.to_ascii_lowercase();
-        if let Some(v) = self.values.get(&k) {
+        if key.bytes().any(|b| b.is_ascii_uppercase()) {
+            self.lookup_lc(&key.to_ascii_lowercase())
+        } else {
+            self.lookup_lc(key)
+        }
+    }
+
+    /// Look up a key already in lower case.
+    pub fn lookup_lc(&self, k: &str) -> Lookup<'_> {
+        if let Some(v) = self.values.get(k) {
             return Lookup::Present(v);
         }
-        if self.unknown.contains(&k) {
+        if self.unknown.contains(k) {
             return Lookup::Unknown { carried: true };
         }
-        if self.absent.contains(&k) {
+        if self.absent.contains(k) {
             return Lookup::Absent;
         }
         if self.unknown_prefixes.iter().any(|p| k.starts_with(p)) {

@@ -5,11 +5,12 @@
 //! policies must each allow; RCPs only deny.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 
 use super::context::{Context, CtxValue, Lookup};
-use super::matching::{action_matches, resource_matches, variable_keys};
+use super::matching::{ArnParts, Tok, arn_matches_parts, resource_matches, variable_keys};
 use super::model::{Effect, Policy, PolicyKind, Statement};
 use super::principal::{Principal, PrincipalMatch, match_block};
 use super::service;
@@ -158,10 +159,10 @@ impl DecisionKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UnknownRef {
     pub key: String,
-    pub policy: String,
+    pub policy: Arc<str>,
     pub statement: usize,
     #[serde(skip)]
-    pub pointer: String,
+    pub pointer: Arc<str>,
     #[serde(skip)]
     pub effect: Option<Effect>,
 }
@@ -169,13 +170,13 @@ pub struct UnknownRef {
 /// A statement that applied to the request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MatchedRef {
-    pub policy: String,
+    pub policy: Arc<str>,
     pub statement: usize,
-    pub sid: Option<String>,
+    pub sid: Option<Arc<str>>,
     #[serde(serialize_with = "ser_effect")]
     pub effect: Effect,
     #[serde(skip)]
-    pub pointer: String,
+    pub pointer: Arc<str>,
     #[serde(skip)]
     pub policy_type: Option<PolicyType>,
 }
@@ -245,10 +246,20 @@ struct StmtEval {
     unknown_keys: Vec<String>,
 }
 
+/// The request's action in lower case, and its service.
+#[derive(Clone, Copy)]
+struct ActionLc<'a> {
+    lc: &'a str,
+    svc: &'a str,
+    /// The resource, split into its ARN parts once.
+    resource: ArnParts<'a>,
+}
+
 fn eval_statement(
     st: &Statement,
     policy: &Policy,
     req: &Request,
+    act: ActionLc<'_>,
     resource: &str,
     has_boundary: bool,
 ) -> StmtEval {
@@ -262,10 +273,7 @@ fn eval_statement(
     }
     // Action
     let Some(action) = &st.action else { return no };
-    let hit = action
-        .items
-        .iter()
-        .any(|a| action_matches(&a.value, &req.action));
+    let hit = st.actions.iter().any(|a| a.matches(act.lc, act.svc));
     if hit == action.negated {
         return no;
     }
@@ -293,9 +301,11 @@ fn eval_statement(
         None => Tri::False,
         Some(block) => {
             let mut any = Tri::False;
-            for item in &block.items {
+            for (item, compiled) in block.items.iter().zip(&block.compiled) {
                 let m = if resource == "*" {
                     resourceless_matches(&item.value, &req.action)
+                } else if let Some(p) = compiled {
+                    Tri::from(p.as_slice() == [Tok::Star] || arn_matches_parts(p, &act.resource))
                 } else {
                     resource_matches(&item.value, policy.version, &req.context, resource)
                 };
@@ -403,6 +413,7 @@ struct PolicyEval {
 
 struct Evaluator<'r> {
     req: &'r Request,
+    action_lc: String,
     resource: &'r str,
     has_boundary: bool,
     matched: Vec<MatchedRef>,
@@ -419,15 +430,21 @@ impl<'r> Evaluator<'r> {
             allow_account: Tri::False,
             allow_other: Tri::False,
         };
+        let mut label: Option<Arc<str>> = None;
+        let act = ActionLc {
+            lc: &self.action_lc,
+            svc: self.action_lc.split(':').next().unwrap_or(""),
+            resource: ArnParts::new(self.resource),
+        };
         for st in &lp.policy.statements {
-            let e = eval_statement(st, lp.policy, self.req, self.resource, has_boundary);
+            let e = eval_statement(st, lp.policy, self.req, act, self.resource, has_boundary);
             if e.applies.is_false() {
                 continue;
             }
             let Some(effect) = st.effect else { continue };
             if e.applies.is_true() {
                 self.matched.push(MatchedRef {
-                    policy: lp.label.to_string(),
+                    policy: label.get_or_insert_with(|| Arc::from(lp.label)).clone(),
                     statement: st.index,
                     sid: st.sid.clone(),
                     effect,
@@ -438,7 +455,7 @@ impl<'r> Evaluator<'r> {
                 for key in &e.unknown_keys {
                     self.unknowns.push(UnknownRef {
                         key: key.clone(),
-                        policy: lp.label.to_string(),
+                        policy: label.get_or_insert_with(|| Arc::from(lp.label)).clone(),
                         statement: st.index,
                         pointer: st.pointer.clone(),
                         effect: Some(effect),
@@ -511,6 +528,7 @@ pub fn evaluate(req: &Request, set: &PolicySet<'_>) -> Decision {
     let resource = service::effective_resource(&req.action, &req.resource);
     let mut ev = Evaluator {
         req,
+        action_lc: req.action.to_lowercase(),
         resource,
         has_boundary: !set.boundaries.is_empty(),
         matched: Vec::new(),

@@ -109,25 +109,147 @@ fn resolve_var(inner: &str, ctx: &Context) -> Result<Option<String>, Unresolved>
     }
 }
 
-/// Does `pat` match all of `text`? `*` and `?` per token.
+/// Does `pat` match all of `text`? `*` and `?` per token. No allocation: the
+/// matcher walks the text by byte offsets with one backtrack point.
 pub fn glob(pat: &[Tok], text: &str, ignore_case: bool) -> bool {
-    let t: Vec<char> = text.chars().collect();
-    glob_chars(pat, &t, ignore_case)
+    glob_impl(pat.len(), |k| pat[k], text, ignore_case)
 }
 
-fn glob_chars(pat: &[Tok], t: &[char], ignore_case: bool) -> bool {
-    let eq = |a: char, b: char| {
-        if ignore_case {
-            a == b || a.to_lowercase().eq(b.to_lowercase())
-        } else {
-            a == b
-        }
+/// Plain-text glob: `*` and `?` in `pattern` are wildcards.
+pub fn glob_str(pattern: &str, text: &str, ignore_case: bool) -> bool {
+    if pattern.is_ascii() {
+        let pb = pattern.as_bytes();
+        glob_impl(
+            pb.len(),
+            |k| match pb[k] {
+                b'*' => Tok::Star,
+                b'?' => Tok::One,
+                b => Tok::Lit(b as char),
+            },
+            text,
+            ignore_case,
+        )
+    } else {
+        let toks: Pattern = pattern
+            .chars()
+            .map(|c| match c {
+                '*' => Tok::Star,
+                '?' => Tok::One,
+                c => Tok::Lit(c),
+            })
+            .collect();
+        glob(&toks, text, ignore_case)
+    }
+}
+
+#[inline]
+fn chars_eq(a: char, b: char, ignore_case: bool) -> bool {
+    a == b
+        || (ignore_case
+            && if a.is_ascii() && b.is_ascii() {
+                a.eq_ignore_ascii_case(&b)
+            } else {
+                a.to_lowercase().eq(b.to_lowercase())
+            })
+}
+
+fn glob_impl(plen: usize, tok: impl Fn(usize) -> Tok, text: &str, ignore_case: bool) -> bool {
+    if text.is_ascii() {
+        return glob_ascii(plen, tok, text.as_bytes(), ignore_case);
+    }
+    let next_char = |i: usize| -> (char, usize) {
+        let c = text[i..].chars().next().unwrap_or('\0');
+        (c, c.len_utf8())
     };
-    // Iterative matcher with single backtrack point: linear in practice.
+    let (mut p, mut i) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while i < text.len() {
+        let (c, len) = next_char(i);
+        let t = if p < plen { Some(tok(p)) } else { None };
+        match t {
+            Some(Tok::Star) => {
+                star = Some((p, i));
+                p += 1;
+            }
+            Some(Tok::One) => {
+                p += 1;
+                i += len;
+            }
+            Some(Tok::Lit(x)) if chars_eq(x, c, ignore_case) => {
+                p += 1;
+                i += len;
+            }
+            _ => match star {
+                Some((sp, si)) => {
+                    let (_, l) = next_char(si);
+                    p = sp + 1;
+                    i = si + l;
+                    star = Some((sp, si + l));
+                }
+                None => return false,
+            },
+        }
+    }
+    (p..plen).all(|k| tok(k) == Tok::Star)
+}
+
+/// An `Action` entry prepared for fast matching against a lower-cased action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActionPat {
+    /// `*`
+    Any,
+    /// `s3:*` (lower-cased service prefix).
+    Service(String),
+    /// `s3:GetObject` (lower-cased).
+    Exact(String),
+    /// Anything else with wildcards (lower-cased tokens of the whole pattern).
+    Glob(Pattern),
+}
+
+impl ActionPat {
+    pub fn new(pattern: &str) -> ActionPat {
+        let lc = pattern.to_lowercase();
+        if lc == "*" {
+            return ActionPat::Any;
+        }
+        if let Some(svc) = lc.strip_suffix(":*")
+            && !svc.contains(['*', '?', ':'])
+        {
+            return ActionPat::Service(svc.to_string());
+        }
+        if !lc.contains(['*', '?']) {
+            return ActionPat::Exact(lc);
+        }
+        ActionPat::Glob(
+            lc.chars()
+                .map(|c| match c {
+                    '*' => Tok::Star,
+                    '?' => Tok::One,
+                    c => Tok::Lit(c),
+                })
+                .collect(),
+        )
+    }
+
+    /// `action_lc` is the request's action in lower case, `svc_lc` its service.
+    #[inline]
+    pub fn matches(&self, action_lc: &str, svc_lc: &str) -> bool {
+        match self {
+            ActionPat::Any => true,
+            ActionPat::Service(s) => s == svc_lc,
+            ActionPat::Exact(a) => a == action_lc,
+            ActionPat::Glob(p) => glob(p, action_lc, false),
+        }
+    }
+}
+
+/// The same matcher over ASCII text, one byte per character.
+fn glob_ascii(plen: usize, tok: impl Fn(usize) -> Tok, t: &[u8], ignore_case: bool) -> bool {
     let (mut p, mut i) = (0usize, 0usize);
     let mut star: Option<(usize, usize)> = None;
     while i < t.len() {
-        match pat.get(p) {
+        let c = t[i] as char;
+        match if p < plen { Some(tok(p)) } else { None } {
             Some(Tok::Star) => {
                 star = Some((p, i));
                 p += 1;
@@ -136,7 +258,7 @@ fn glob_chars(pat: &[Tok], t: &[char], ignore_case: bool) -> bool {
                 p += 1;
                 i += 1;
             }
-            Some(Tok::Lit(c)) if eq(*c, t[i]) => {
+            Some(Tok::Lit(x)) if x == c || (ignore_case && x.eq_ignore_ascii_case(&c)) => {
                 p += 1;
                 i += 1;
             }
@@ -150,20 +272,7 @@ fn glob_chars(pat: &[Tok], t: &[char], ignore_case: bool) -> bool {
             },
         }
     }
-    pat[p..].iter().all(|t| *t == Tok::Star)
-}
-
-/// Plain-text glob over a pattern string (no variables).
-pub fn glob_str(pattern: &str, text: &str, ignore_case: bool) -> bool {
-    let pat: Pattern = pattern
-        .chars()
-        .map(|c| match c {
-            '*' => Tok::Star,
-            '?' => Tok::One,
-            c => Tok::Lit(c),
-        })
-        .collect();
-    glob(&pat, text, ignore_case)
+    (p..plen).all(|k| tok(k) == Tok::Star)
 }
 
 /// Action names match case-insensitively, with `*` and `?`.
@@ -171,25 +280,45 @@ pub fn action_matches(pattern: &str, action: &str) -> bool {
     glob_str(pattern, action, true)
 }
 
-/// Split into the six colon-separated ARN parts; the last keeps its colons.
-fn split_arn_toks(p: &[Tok]) -> Vec<&[Tok]> {
-    let mut parts = Vec::with_capacity(6);
+/// Split into at most six colon-separated ARN parts (the last keeps its colons),
+/// without allocating. Returns the parts and how many there are.
+fn split_arn_toks(p: &[Tok]) -> ([&[Tok]; 6], usize) {
+    let mut parts: [&[Tok]; 6] = [&[]; 6];
+    let mut n = 0;
     let mut start = 0;
     for (i, t) in p.iter().enumerate() {
-        if parts.len() == 5 {
+        if n == 5 {
             break;
         }
         if *t == Tok::Lit(':') {
-            parts.push(&p[start..i]);
+            parts[n] = &p[start..i];
+            n += 1;
             start = i + 1;
         }
     }
-    parts.push(&p[start..]);
-    parts
+    parts[n] = &p[start..];
+    (parts, n + 1)
 }
 
-fn split_arn_text(s: &str) -> Vec<&str> {
-    s.splitn(6, ':').collect()
+/// A value split into its (up to) six ARN parts, once, for matching against
+/// many patterns.
+#[derive(Debug, Clone, Copy)]
+pub struct ArnParts<'a> {
+    parts: [&'a str; 6],
+    n: usize,
+    text: &'a str,
+}
+
+impl<'a> ArnParts<'a> {
+    pub fn new(text: &'a str) -> Self {
+        let mut parts: [&str; 6] = [""; 6];
+        let mut n = 0;
+        for part in text.splitn(6, ':') {
+            parts[n] = part;
+            n += 1;
+        }
+        ArnParts { parts, n, text }
+    }
 }
 
 /// ARN matching as IAM does it for `Resource` and the `Arn*` operators: each of the
@@ -199,27 +328,47 @@ pub fn arn_matches(pat: &[Tok], value: &str) -> bool {
     if pat == [Tok::Star] {
         return true;
     }
-    let pp = split_arn_toks(pat);
-    let vp = split_arn_text(value);
-    if pp.len() == 6 {
-        if vp.len() != 6 {
-            return false;
-        }
-        return pp.iter().zip(&vp).all(|(p, v)| glob(p, v, false));
+    arn_matches_parts(pat, &ArnParts::new(value))
+}
+
+pub fn arn_matches_parts(pat: &[Tok], v: &ArnParts<'_>) -> bool {
+    if pat == [Tok::Star] {
+        return true;
+    }
+    let (pp, pn) = split_arn_toks(pat);
+    let (vp, vn) = (&v.parts, v.n);
+    if pn == 6 {
+        return vn == 6 && (0..6).all(|i| glob(pp[i], vp[i], false));
     }
     // A pattern with fewer parts (e.g. `arn:aws:s3:*`): its last part must match
     // the rest of the value.
-    if vp.len() < pp.len() {
+    if vn < pn {
         return false;
     }
-    let last = pp.len() - 1;
-    for i in 0..last {
-        if !glob(pp[i], vp[i], false) {
-            return false;
-        }
+    let last = pn - 1;
+    if !(0..last).all(|i| glob(pp[i], vp[i], false)) {
+        return false;
     }
-    let rest = vp[last..].join(":");
-    glob(pp[last], &rest, false)
+    let offset: usize = vp[..last].iter().map(|p| p.len() + 1).sum();
+    glob(pp[last], v.text.get(offset..).unwrap_or(""), false)
+}
+
+/// Tokens for a text with no variables to resolve (`*`/`?` wildcards when asked).
+pub fn literal_pattern(text: &str, wildcards: bool) -> Pattern {
+    text.chars()
+        .map(|c| match c {
+            '*' if wildcards => Tok::Star,
+            '?' if wildcards => Tok::One,
+            c => Tok::Lit(c),
+        })
+        .collect()
+}
+
+/// The precompiled form of a text when it needs no request context: version
+/// 2008 (no variables) or no `${` in it. Special `${*}`-style escapes count as
+/// variables here and are resolved at evaluation.
+pub fn precompile(text: &str, version: Version, wildcards: bool) -> Option<Pattern> {
+    (version == Version::V2008 || !text.contains("${")).then(|| literal_pattern(text, wildcards))
 }
 
 /// Does a Resource/NotResource entry match the request's resource?

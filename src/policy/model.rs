@@ -181,6 +181,8 @@ pub struct PatternBlock {
     pub negated: bool,
     pub items: Vec<Spanned<String>>,
     pub span: Span,
+    /// Each item's wildcard pattern, when it has no policy variable to resolve.
+    pub compiled: Vec<Option<super::matching::Pattern>>,
 }
 
 /// One `"Operator": {"key": values}` entry of a Condition block.
@@ -190,8 +192,14 @@ pub struct Condition {
     pub operator_span: Span,
     /// The key as written.
     pub key: String,
+    /// The key in lower case (keys are case-insensitive).
+    pub key_lc: String,
     pub key_span: Span,
     pub values: Vec<Spanned<String>>,
+    /// The values' texts, for evaluation.
+    pub texts: Vec<String>,
+    /// Each value's pattern when it needs no request context (no variables).
+    pub patterns: Vec<Option<super::matching::Pattern>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -199,13 +207,15 @@ pub struct Statement {
     /// Position in the Statement array (0 when Statement is a single object).
     pub index: usize,
     /// JSON pointer of the statement within the document, e.g. `/Statement/1`.
-    pub pointer: String,
+    pub pointer: Arc<str>,
     pub span: Span,
-    pub sid: Option<String>,
+    pub sid: Option<Arc<str>>,
     /// None when missing or invalid (a defect says so); such a statement never applies.
     pub effect: Option<Effect>,
     pub principal: Option<PrincipalBlock>,
     pub action: Option<PatternBlock>,
+    /// The action entries prepared for matching.
+    pub actions: Vec<super::matching::ActionPat>,
     pub resource: Option<PatternBlock>,
     pub conditions: Vec<Condition>,
 }

@@ -67,7 +67,31 @@ pub fn parse_node(node: &Node, source: Arc<Source>, opts: &ParseOptions) -> Poli
         );
     }
     p.defects = v.defects;
+    precompile(&mut p);
     p
+}
+
+/// Prepare what evaluation needs and does not depend on the request, once the
+/// document's Version is known.
+fn precompile(p: &mut Policy) {
+    use super::matching::{ActionPat, precompile as pc};
+    let version = p.version;
+    for st in &mut p.statements {
+        if let Some(a) = &st.action {
+            st.actions = a.items.iter().map(|i| ActionPat::new(&i.value)).collect();
+        }
+        if let Some(r) = &mut st.resource {
+            r.compiled = r
+                .items
+                .iter()
+                .map(|i| pc(&i.value, version, true))
+                .collect();
+        }
+        for c in &mut st.conditions {
+            let wild = c.operator.base.wildcards();
+            c.patterns = c.texts.iter().map(|t| pc(t, version, wild)).collect();
+        }
+    }
 }
 
 fn empty(source: Arc<Source>, kind: PolicyKind, span: Span) -> Policy {
@@ -235,12 +259,13 @@ impl Validator<'_> {
         self.check_duplicates(members);
         let mut s = Statement {
             index,
-            pointer,
+            pointer: pointer.into(),
             span: node.span,
             sid: None,
             effect: None,
             principal: None,
             action: None,
+            actions: Vec::new(),
             resource: None,
             conditions: Vec::new(),
         };
@@ -259,7 +284,7 @@ impl Validator<'_> {
                                 "use letters and digits only, e.g. \"ReadSourceBucket\"",
                             );
                         }
-                        s.sid = Some(sid.to_string());
+                        s.sid = Some(sid.into());
                     }
                     None => self.error("bad-sid", m.value.span, "`Sid` must be a string", ""),
                 },
@@ -444,6 +469,7 @@ impl Validator<'_> {
             negated,
             items,
             span: node.span,
+            compiled: Vec::new(),
         }
     }
 
@@ -754,7 +780,10 @@ impl Validator<'_> {
                     operator: operator.clone(),
                     operator_span: op_member.key_span,
                     key: k.key.clone(),
+                    key_lc: k.key.to_ascii_lowercase(),
                     key_span: k.key_span,
+                    texts: values.iter().map(|v| v.value.clone()).collect(),
+                    patterns: Vec::new(),
                     values,
                 });
             }

@@ -232,13 +232,15 @@ fn match_aws(v: &str, p: &Principal) -> PrincipalMatch {
             PrincipalMatch::No
         };
     }
-    let parts: Vec<&str> = v.splitn(6, ':').collect();
-    if parts.len() != 6 || parts[0] != "arn" || parts[4] != account {
+    let Some(arn) = crate::arn::Arn::parse(v) else {
         // unique ids (AROA..., AIDA...) left by deleted principals match nothing
         return PrincipalMatch::No;
+    };
+    if arn.account != account {
+        return PrincipalMatch::No;
     }
-    let res = parts[5];
-    match parts[2] {
+    let res = arn.resource;
+    match arn.service {
         "iam" if res == "root" => PrincipalMatch::Account,
         "iam" => {
             if let Some(role_path) = res.strip_prefix("role/") {

@@ -46,6 +46,49 @@ pub struct ResourceType {
 
 static DATA: OnceLock<ServiceData> = OnceLock::new();
 
+/// Lower-cased `service:action` → the action, for O(1) lookups.
+static INDEX: OnceLock<std::collections::HashMap<String, (&'static str, &'static Action)>> =
+    OnceLock::new();
+
+/// Lower-cased condition keys per service; templated keys as prefixes.
+/// Per service: the exact condition keys, and the prefixes of templated ones.
+type KeyIndex = std::collections::HashMap<String, (Vec<String>, Vec<String>)>;
+
+static KEYS: OnceLock<KeyIndex> = OnceLock::new();
+
+fn index() -> &'static std::collections::HashMap<String, (&'static str, &'static Action)> {
+    INDEX.get_or_init(|| {
+        let mut m = std::collections::HashMap::new();
+        for (svc, s) in &data().services {
+            for (name, a) in &s.actions {
+                m.insert(
+                    format!("{svc}:{}", name.to_ascii_lowercase()),
+                    (name.as_str(), a),
+                );
+            }
+        }
+        m
+    })
+}
+
+fn keys() -> &'static KeyIndex {
+    KEYS.get_or_init(|| {
+        let mut m = std::collections::HashMap::new();
+        for (svc, s) in &data().services {
+            let (mut exact, mut prefixes) = (Vec::new(), Vec::new());
+            for k in s.conditions.keys() {
+                let kl = k.to_ascii_lowercase();
+                match kl.find("${").or_else(|| kl.find('<')) {
+                    Some(p) => prefixes.push(kl[..p].to_string()),
+                    None => exact.push(kl),
+                }
+            }
+            m.insert(svc.clone(), (exact, prefixes));
+        }
+        m
+    })
+}
+
 /// The compiled-in service data.
 pub fn data() -> &'static ServiceData {
     DATA.get_or_init(|| {
@@ -63,12 +106,11 @@ pub fn service(prefix: &str) -> Option<&'static Service> {
 
 /// Look an action up by its full name (`s3:GetObject`), case-insensitively.
 pub fn action(full: &str) -> Option<(&'static str, &'static Action)> {
-    let (svc, name) = full.split_once(':')?;
-    let s = service(svc)?;
-    s.actions
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(n, a)| (n.as_str(), a))
+    if full.bytes().any(|b| b.is_ascii_uppercase()) {
+        index().get(&full.to_ascii_lowercase()).copied()
+    } else {
+        index().get(full).copied()
+    }
 }
 
 /// What the data knows about an action name.
@@ -93,11 +135,12 @@ pub fn action_pattern_known(pattern: &str) -> Known {
     let Some(s) = service(svc) else {
         return Known::NotCovered;
     };
-    if s.actions.keys().any(|a| glob_str(name, a, true)) {
-        Known::Yes
+    let found = if name.contains(['*', '?']) {
+        s.actions.keys().any(|a| glob_str(name, a, true))
     } else {
-        Known::No
-    }
+        action(pattern).is_some()
+    };
+    if found { Known::Yes } else { Known::No }
 }
 
 /// The resource ARN an action is evaluated against: `*` for actions that take no
@@ -128,19 +171,14 @@ pub fn condition_key_known(key: &str) -> Known {
     if svc.eq_ignore_ascii_case("aws") {
         return Known::Yes;
     }
-    let Some(s) = service(svc) else {
+    let Some((exact, prefixes)) = keys().get(&svc.to_ascii_lowercase()) else {
         return Known::NotCovered;
     };
     let lower = key.to_ascii_lowercase();
-    let known = s.conditions.keys().any(|k| {
-        let kl = k.to_ascii_lowercase();
-        match kl.find("${").or_else(|| kl.find('<')) {
-            // templated keys such as `s3:ExistingObjectTag/<key>` or
-            // `kms:EncryptionContext:${EncryptionContextKey}`
-            Some(p) => lower.starts_with(&kl[..p]) && lower.len() > p,
-            None => kl == lower,
-        }
-    });
+    let known = exact.contains(&lower)
+        || prefixes
+            .iter()
+            .any(|p| lower.starts_with(p.as_str()) && lower.len() > p.len());
     if known { Known::Yes } else { Known::No }
 }
 
