@@ -40,6 +40,34 @@ fn is_dry_run(p: &Probe) -> bool {
         })
 }
 
+/// A fault, not an answer: throttling, 5xx, timeouts, broken connections. Such
+/// a probe proves nothing either way.
+fn is_fault(p: &Probe) -> bool {
+    match &p.outcome {
+        Outcome::Ok => false,
+        Outcome::Error { error, .. } => {
+            let e = error.to_ascii_lowercase();
+            [
+                "throttl",
+                "slowdown",
+                "internalerror",
+                "serviceunavailable",
+                "requesttimeout",
+                "timeout",
+                "timedout",
+                "connection",
+                "dispatch",
+                "503",
+                "500",
+                "toomanyrequests",
+                "requestlimitexceeded",
+            ]
+            .iter()
+            .any(|k| e.contains(k))
+        }
+    }
+}
+
 fn quote(p: &Probe) -> String {
     match &p.outcome {
         Outcome::Ok => format!("{} on {} succeeded", p.call, p.target),
@@ -72,12 +100,13 @@ pub fn run(c: &Ctx<'_>) -> Finding {
     }
     let failed: Vec<&Probe> = probes
         .iter()
-        .filter(|p| !p.succeeded() && !is_dry_run(p))
+        .filter(|p| !p.succeeded() && !is_dry_run(p) && !is_fault(p))
         .collect();
     let dry_failed: Vec<&Probe> = probes
         .iter()
-        .filter(|p| !p.succeeded() && is_dry_run(p))
+        .filter(|p| !p.succeeded() && is_dry_run(p) && !is_fault(p))
         .collect();
+    let faults: Vec<&Probe> = probes.iter().filter(|p| is_fault(p)).collect();
     if let Some(first) = failed.first() {
         let mut f = Finding::new(
             ID,
@@ -93,6 +122,20 @@ pub fn run(c: &Ctx<'_>) -> Finding {
                     f.related.push(l);
                 }
             }
+        }
+        return f;
+    }
+    if let Some(first) = faults.first() {
+        let mut f = Finding::new(
+            ID,
+            Status::Unknown,
+            format!(
+                "a probe could not complete, so it proves nothing: {}",
+                quote(first)
+            ),
+        );
+        for p in faults.iter().skip(1) {
+            f.details.push(format!("also incomplete: {}", quote(p)));
         }
         return f;
     }

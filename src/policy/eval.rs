@@ -660,8 +660,12 @@ pub fn evaluate(req: &Request, set: &PolicySet<'_>) -> Decision {
     };
 
     let always = service::always_allowed(&req.action);
+    let protected = p.has_identity() && service::protected_role_change(&req.action, &req.resource);
     let (decision, blocked_by) = if always {
         (DecisionKind::Allowed, Vec::new())
+    } else if protected && !deny.is_true() {
+        // no policy of the account can grant a change to an AWS-managed role
+        (DecisionKind::ImplicitDeny, vec![PolicyType::Identity])
     } else if deny.is_true() {
         explicit.sort();
         (DecisionKind::ExplicitDeny, explicit)

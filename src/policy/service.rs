@@ -217,8 +217,32 @@ pub fn kms_cross_account(action_name: &str) -> bool {
 
 /// Roles AWS manages: the account's own principals cannot change them.
 pub fn is_aws_managed_role(role_arn: &str) -> bool {
-    let res = role_arn.splitn(6, ':').nth(5).unwrap_or("");
+    let res = crate::arn::Arn::parse(role_arn).map_or("", |a| a.resource);
     res.starts_with("role/aws-reserved/") || res.starts_with("role/aws-service-role/")
+}
+
+/// Is this a change to a role that the account's own principals may not make?
+/// Roles under `/aws-reserved/` (IAM Identity Center) are changed only through
+/// their service; service-linked roles (`/aws-service-role/`) only allow their
+/// description to be edited and the role to be deleted through
+/// DeleteServiceLinkedRole (IAM User Guide, service-linked roles).
+pub fn protected_role_change(action_name: &str, resource: &str) -> bool {
+    if !is_aws_managed_role(resource) {
+        return false;
+    }
+    let Some((name, a)) = action(action_name) else {
+        return false;
+    };
+    if !action_name.to_ascii_lowercase().starts_with("iam:") {
+        return false;
+    }
+    let changes = matches!(
+        a.access.as_str(),
+        "Write" | "Permissions management" | "Tagging"
+    );
+    let service_linked = resource.contains(":role/aws-service-role/");
+    let allowed_on_slr = matches!(name, "UpdateRoleDescription" | "DeleteServiceLinkedRole");
+    changes && !(service_linked && allowed_on_slr)
 }
 
 #[cfg(test)]
