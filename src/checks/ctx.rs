@@ -377,7 +377,11 @@ pub fn document_evidence(d: &PolicyDoc, note: String) -> Evidence {
         pointer: Some(d.pointer.clone()),
         statement: None,
         note,
-        span: Some((d.policy.source.clone(), d.policy.span)),
+        // the document's opening brace: enough to show which document it is
+        span: Some((
+            d.policy.source.clone(),
+            crate::json::Span::new(d.policy.span.start, d.policy.span.start + 1),
+        )),
     }
 }
 
@@ -409,13 +413,21 @@ pub fn invalid_evidence(invalid: &[(&PolicyDoc, Vec<&Defect>)]) -> Vec<Evidence>
         .collect()
 }
 
-/// "A; B; C" from the defects, for a message.
+/// "AWS rejects the bucket policy of b: <first problem> (and N more)", for a message.
 pub fn defect_summary(invalid: &[(&PolicyDoc, Vec<&Defect>)]) -> String {
     invalid
         .iter()
         .map(|(d, errs)| {
-            let list: Vec<&str> = errs.iter().map(|e| e.message.as_str()).collect();
-            format!("{} would be rejected by AWS ({})", d.title, list.join("; "))
+            let first = errs.first().map_or("", |e| e.message.as_str());
+            let more = match errs.len() {
+                0 | 1 => String::new(),
+                n => format!(
+                    " (and {} more problem{})",
+                    n - 1,
+                    if n > 2 { "s" } else { "" }
+                ),
+            };
+            format!("AWS rejects the {}: {first}{more}", d.title)
         })
         .collect::<Vec<_>>()
         .join("; ")
@@ -516,20 +528,20 @@ pub fn defect_fix(
     corrected: Option<serde_json::Value>,
     command: Option<String>,
 ) -> Fix {
-    let mut lines = Vec::new();
-    for (d, errs) in invalid {
-        for e in errs {
-            lines.push(format!("{}: {} — {}", d.title, e.message, e.help));
-        }
-    }
     let (doc, account) = invalid
         .first()
         .map(|(d, _)| (d.title.clone(), doc_account(d)))
         .unwrap_or_default();
+    let n: usize = invalid.iter().map(|(_, e)| e.len()).sum();
     Fix {
         summary: format!(
-            "correct the document so AWS accepts it: {}",
-            lines.join("; ")
+            "correct the {n} problem{} marked above so AWS accepts the document{}",
+            if n == 1 { "" } else { "s" },
+            if corrected.is_some() {
+                "; the copy needs these statements in it"
+            } else {
+                ""
+            }
         ),
         account,
         document: doc,

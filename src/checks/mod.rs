@@ -97,7 +97,7 @@ pub const CATALOG: [CheckInfo; 16] = [
     CheckInfo {
         id: "XA001",
         slug: "role-exists",
-        link: "copying role exists and can be assumed",
+        link: "role exists, can be assumed",
         side: Side::B,
         seed_step: Some(1),
         doc: page!("XA001-role-exists.md"),
@@ -105,7 +105,7 @@ pub const CATALOG: [CheckInfo; 16] = [
     CheckInfo {
         id: "XA002",
         slug: "source-bucket-policy-allows-role",
-        link: "source bucket policy lets the role read",
+        link: "A's bucket policy allows role",
         side: Side::A,
         seed_step: Some(2),
         doc: page!("XA002-source-bucket-policy-allows-role.md"),
@@ -113,7 +113,7 @@ pub const CATALOG: [CheckInfo; 16] = [
     CheckInfo {
         id: "XA003",
         slug: "source-key-policy-allows-role",
-        link: "source key policy lets the role decrypt",
+        link: "A's key policy allows role",
         side: Side::A,
         seed_step: Some(3),
         doc: page!("XA003-source-key-policy-allows-role.md"),
@@ -121,7 +121,7 @@ pub const CATALOG: [CheckInfo; 16] = [
     CheckInfo {
         id: "XA004",
         slug: "destination-key-allows-role",
-        link: "destination key lets the role encrypt",
+        link: "B's key allows role",
         side: Side::B,
         seed_step: Some(4),
         doc: page!("XA004-destination-key-allows-role.md"),
@@ -129,7 +129,7 @@ pub const CATALOG: [CheckInfo; 16] = [
     CheckInfo {
         id: "XA005",
         slug: "role-can-write-destination",
-        link: "role may write the destination bucket",
+        link: "role may write B's bucket",
         side: Side::B,
         seed_step: Some(5),
         doc: page!("XA005-role-can-write-destination.md"),
@@ -137,7 +137,7 @@ pub const CATALOG: [CheckInfo; 16] = [
     CheckInfo {
         id: "XA006",
         slug: "role-can-read-source",
-        link: "role's policies allow reading the source",
+        link: "role may read A's bucket",
         side: Side::B,
         seed_step: Some(6),
         doc: page!("XA006-role-can-read-source.md"),
@@ -145,7 +145,7 @@ pub const CATALOG: [CheckInfo; 16] = [
     CheckInfo {
         id: "XA007",
         slug: "role-can-use-source-key",
-        link: "role's policies allow the source key",
+        link: "role may use A's key",
         side: Side::B,
         seed_step: Some(7),
         doc: page!("XA007-role-can-use-source-key.md"),
@@ -153,7 +153,7 @@ pub const CATALOG: [CheckInfo; 16] = [
     CheckInfo {
         id: "XA008",
         slug: "source-key-shareable",
-        link: "source objects use a shareable key",
+        link: "A's key is shareable",
         side: Side::A,
         seed_step: None,
         doc: page!("XA008-source-key-shareable.md"),
@@ -161,7 +161,7 @@ pub const CATALOG: [CheckInfo; 16] = [
     CheckInfo {
         id: "XA009",
         slug: "keys-healthy",
-        link: "both keys exist, enabled, symmetric, in region",
+        link: "keys exist and are usable",
         side: Side::Both,
         seed_step: None,
         doc: page!("XA009-keys-healthy.md"),
@@ -169,7 +169,7 @@ pub const CATALOG: [CheckInfo; 16] = [
     CheckInfo {
         id: "XA010",
         slug: "destination-encryption",
-        link: "destination writes SSE-KMS under B's key",
+        link: "B writes SSE-KMS, B's key",
         side: Side::B,
         seed_step: None,
         doc: page!("XA010-destination-encryption.md"),
@@ -177,7 +177,7 @@ pub const CATALOG: [CheckInfo; 16] = [
     CheckInfo {
         id: "XA011",
         slug: "object-ownership",
-        link: "objects owned by A; no ACL conflict",
+        link: "object ownership and ACLs",
         side: Side::Both,
         seed_step: None,
         doc: page!("XA011-object-ownership.md"),
@@ -185,7 +185,7 @@ pub const CATALOG: [CheckInfo; 16] = [
     CheckInfo {
         id: "XA012",
         slug: "organization-policies",
-        link: "SCPs and RCPs allow the copy",
+        link: "SCPs and RCPs allow",
         side: Side::Both,
         seed_step: None,
         doc: page!("XA012-organization-policies.md"),
@@ -193,7 +193,7 @@ pub const CATALOG: [CheckInfo; 16] = [
     CheckInfo {
         id: "XA013",
         slug: "role-guardrails-allow",
-        link: "boundary, session, endpoint policies allow",
+        link: "boundary/session/VPCE allow",
         side: Side::B,
         seed_step: None,
         doc: page!("XA013-role-guardrails-allow.md"),
@@ -201,7 +201,7 @@ pub const CATALOG: [CheckInfo; 16] = [
     CheckInfo {
         id: "XA014",
         slug: "live-probes-agree",
-        link: "live probes as the role succeed",
+        link: "live probes succeed",
         side: Side::Both,
         seed_step: None,
         doc: page!("XA014-live-probes-agree.md"),
@@ -209,7 +209,7 @@ pub const CATALOG: [CheckInfo; 16] = [
     CheckInfo {
         id: "XA015",
         slug: "objects-copyable",
-        link: "no archived objects without restore",
+        link: "no archived objects",
         side: Side::A,
         seed_step: None,
         doc: page!("XA015-objects-copyable.md"),
@@ -217,7 +217,7 @@ pub const CATALOG: [CheckInfo; 16] = [
     CheckInfo {
         id: "XA016",
         slug: "requester-pays",
-        link: "requester pays header sent when needed",
+        link: "requester pays handled",
         side: Side::A,
         seed_step: None,
         doc: page!("XA016-requester-pays.md"),

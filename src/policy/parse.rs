@@ -406,7 +406,7 @@ impl Validator<'_> {
             self.error(
                 "missing-principal",
                 node.span,
-                format!("{} statement must have a `Principal`", capital(article(self.kind()))),
+                format!("{} policy statement must have a `Principal`", article(self.kind())),
                 "name who the statement applies to, e.g. \"Principal\": {\"AWS\": \"arn:aws:iam::222222222222:role/BobCopyRole\"}",
             );
         }
@@ -898,14 +898,6 @@ fn article(kind: PolicyKind) -> &'static str {
         PolicyKind::Scp => "a service control",
         PolicyKind::Rcp => "a resource control",
         PolicyKind::Endpoint => "a VPC endpoint",
-    }
-}
-
-fn capital(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
-        None => String::new(),
     }
 }
 

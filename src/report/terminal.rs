@@ -6,6 +6,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
+
 use miette::{Diagnostic, LabeledSpan, Severity, SourceCode};
 
 use crate::checks::{Finding, Status, Verdict};
@@ -68,9 +69,18 @@ fn abbreviate(s: &str) -> String {
 pub fn table(r: &Report, style: &Style) -> String {
     let mut t = Table::new();
     t.load_style(presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(style.width)
-        .set_header(vec!["ID", "Link", "Account", "Status", "Why"]);
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(vec!["ID", "Link", "Acct", "Status", "Why"]);
+    // one line per link: the reason is cut to what the terminal has left
+    let link_w = r
+        .checks
+        .iter()
+        .map(|f| f.info().link.chars().count())
+        .max()
+        .unwrap_or(20);
+    let why_w = (style.width as usize)
+        .saturating_sub(5 + link_w + 4 + 7 + 16)
+        .max(30);
     if !style.color {
         t.force_no_tty();
     }
@@ -85,7 +95,7 @@ pub fn table(r: &Report, style: &Style) -> String {
                 crate::checks::Side::Both => "A+B",
             }),
             status_cell(f.status, style.color),
-            Cell::new(one_line(&abbreviate(&f.message), 110)),
+            Cell::new(one_line(&abbreviate(&f.message), why_w)),
         ]);
     }
     t.to_string()
@@ -188,27 +198,36 @@ fn help_text(f: &Finding) -> String {
     for e in f.evidence.iter().filter(|e| e.span.is_none()) {
         lines.push(format!("evidence: {}: {}", e.document, e.note));
     }
-    if let Some(fix) = &f.fix {
-        let whose = fix
-            .account
-            .as_deref()
-            .map(|a| format!("account {a}, "))
-            .unwrap_or_default();
-        lines.push(format!("fix ({whose}{}): {}", fix.document, fix.summary));
-        if let Some(st) = &fix.statement {
-            lines.push(serde_json::to_string_pretty(st).unwrap_or_default());
-        }
-        if let Some(cmd) = &fix.command {
-            for (i, l) in cmd.lines().enumerate() {
-                lines.push(if i == 0 {
-                    format!("$ {l}")
-                } else {
-                    format!("  {l}")
-                });
-            }
+    lines.join("\n")
+}
+
+/// The fix, printed as plain text after the diagnostic so that nothing wraps
+/// inside a statement or a command: it must paste as it is.
+fn fix_text(f: &Finding) -> String {
+    let Some(fix) = &f.fix else {
+        return String::new();
+    };
+    let mut out = String::new();
+    let whose = fix
+        .account
+        .as_deref()
+        .map(|a| format!("account {a}, "))
+        .unwrap_or_default();
+    out.push_str(&format!(
+        "  fix ({whose}{}): {}\n",
+        fix.document, fix.summary
+    ));
+    if let Some(st) = &fix.statement {
+        for l in serde_json::to_string_pretty(st).unwrap_or_default().lines() {
+            out.push_str(&format!("    {l}\n"));
         }
     }
-    lines.join("\n")
+    if let Some(cmd) = &fix.command {
+        for l in cmd.lines() {
+            out.push_str(&format!("    $ {l}\n"));
+        }
+    }
+    out
 }
 
 pub fn diagnostics(r: &Report, style: &Style) -> String {
@@ -253,6 +272,7 @@ pub fn diagnostics(r: &Report, style: &Style) -> String {
             s = format!("{diag}\n");
         }
         out.push_str(&s);
+        out.push_str(&fix_text(f));
         out.push('\n');
     }
     out

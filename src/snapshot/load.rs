@@ -1272,15 +1272,13 @@ impl Loader {
 
 /// The account of a role ARN.
 pub fn role_account(arn: &str) -> Option<&str> {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    (parts.len() == 6
-        && parts[0] == "arn"
-        && parts[2] == "iam"
-        && is_account_id(parts[4])
-        && parts[5]
+    let a = crate::arn::Arn::parse(arn)?;
+    (a.service == "iam"
+        && is_account_id(a.account)
+        && a.resource
             .strip_prefix("role/")
             .is_some_and(|r| !r.is_empty()))
-    .then_some(parts[4])
+    .then_some(a.account)
 }
 
 pub fn is_key_arn(s: &str) -> bool {
