@@ -18,6 +18,42 @@ pub struct Located {
     pub span: Span,
     pub message: String,
     pub help: Option<String>,
+    /// What is shown: the source itself, or an excerpt when its line is huge.
+    shown: (Arc<Source>, Span),
+}
+
+/// Longest line shown whole; beyond it only a window around the span is shown.
+const MAX_LINE: usize = 240;
+
+/// A window of the text around `span` when the span's line is too long to
+/// show (a minified policy, or hostile input), with the span moved into it.
+pub fn excerpt(source: &Arc<Source>, span: Span) -> (Arc<Source>, Span) {
+    let text = &source.text;
+    let start = span.start.min(text.len());
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+    if line_end - line_start <= MAX_LINE {
+        return (source.clone(), span);
+    }
+    let floor = |mut i: usize| {
+        while i > 0 && !text.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    };
+    let from = floor(start.saturating_sub(60).max(line_start));
+    let span_end = span.end.min(line_end).min(start + 160);
+    let to = floor((span_end + 60).min(line_end));
+    let lead = if from > line_start { "…" } else { "" };
+    let tail = if to < line_end { "…" } else { "" };
+    let (line, col) = crate::json::line_col(text, start);
+    let shown = Source::new(
+        format!("{} (line {line}, column {col}, excerpt)", source.name),
+        format!("{lead}{}{tail}", &text[from..to]),
+    );
+    let off = lead.len();
+    let new_span = Span::new(start - from + off, floor(span_end).max(start) - from + off);
+    (shown, new_span)
 }
 
 impl Located {
@@ -27,6 +63,7 @@ impl Located {
             span,
             message: message.into(),
             help: None,
+            shown: excerpt(source, span),
         }
     }
     pub fn help(mut self, help: impl Into<String>) -> Self {
@@ -58,12 +95,12 @@ impl Diagnostic for Located {
             .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        Some(&*self.source as &dyn SourceCode)
+        Some(&*self.shown.0 as &dyn SourceCode)
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         Some(Box::new(std::iter::once(LabeledSpan::new_with_span(
             Some("here".into()),
-            self.span,
+            self.shown.1,
         ))))
     }
 }

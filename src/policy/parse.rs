@@ -66,9 +66,72 @@ pub fn parse_node(node: &Node, source: Arc<Source>, opts: &ParseOptions) -> Poli
             "add \"Version\": \"2012-10-17\"",
         );
     }
+    size_limit(
+        &mut v,
+        &p.source.text[node.span.start..node.span.end],
+        node.span,
+    );
     p.defects = v.defects;
     precompile(&mut p);
     p
+}
+
+/// Documented size limits: a document over them is refused by the service.
+fn size_limit(v: &mut Validator<'_>, text: &str, span: Span) {
+    // (limit, counts whitespace, who says so)
+    let (limit, whitespace, what) = match v.kind() {
+        PolicyKind::Bucket => (
+            20 * 1024,
+            true,
+            "S3 accepts bucket policies of at most 20 KB",
+        ),
+        PolicyKind::Key => (32 * 1024, true, "KMS accepts key policies of at most 32 KB"),
+        PolicyKind::Identity => (
+            10_240,
+            false,
+            "IAM accepts at most 10,240 characters of inline policies per role (6,144 per managed policy), not counting white space",
+        ),
+        PolicyKind::Boundary => (
+            6_144,
+            false,
+            "IAM accepts managed policies of at most 6,144 characters, not counting white space",
+        ),
+        PolicyKind::Trust => (
+            4_096,
+            false,
+            "IAM accepts role trust policies of at most 4,096 characters (2,048 by default)",
+        ),
+        PolicyKind::Session => (
+            2_048,
+            true,
+            "STS accepts session policies of at most 2,048 characters",
+        ),
+        PolicyKind::Scp | PolicyKind::Rcp => (
+            5_120,
+            true,
+            "AWS Organizations accepts policies of at most 5,120 characters",
+        ),
+        PolicyKind::Endpoint => (
+            20_480,
+            true,
+            "VPC endpoint policies hold at most 20,480 characters",
+        ),
+        PolicyKind::Resource => return,
+    };
+    let size = if whitespace {
+        text.len()
+    } else {
+        text.chars().filter(|c| !c.is_whitespace()).count()
+    };
+    if size > limit {
+        let start = Span::new(span.start, span.start + 1);
+        v.error(
+            "too-large",
+            start,
+            format!("the document is {size} characters long: {what}"),
+            "split it (several inline or managed policies), or remove statements",
+        );
+    }
 }
 
 /// Prepare what evaluation needs and does not depend on the request, once the

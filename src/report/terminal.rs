@@ -244,22 +244,33 @@ pub fn diagnostics(r: &Report, style: &Style) -> String {
         .iter()
         .filter(|f| matches!(f.status, Status::Fail | Status::Unknown | Status::Warn))
     {
-        let first_src = f
-            .evidence
-            .iter()
-            .find_map(|e| e.span.as_ref().map(|(s, _)| s.clone()));
-        let labels = match &first_src {
-            Some(src) => f
-                .evidence
-                .iter()
-                .filter_map(|e| match &e.span {
-                    Some((s, span)) if Arc::ptr_eq(s, src) => {
-                        Some(LabeledSpan::new_with_span(Some(e.note.clone()), *span))
-                    }
-                    _ => None,
-                })
-                .collect(),
-            None => Vec::new(),
+        let first = f.evidence.iter().find_map(|e| {
+            e.span
+                .as_ref()
+                .map(|(s, sp)| (s.clone(), *sp, e.note.clone()))
+        });
+        let (first_src, labels) = match first {
+            Some((src, span, note)) => {
+                let (shown, shown_span) = crate::diag::excerpt(&src, span);
+                if Arc::ptr_eq(&shown, &src) {
+                    // the whole text is shown: underline every piece of evidence in it
+                    let labels = f
+                        .evidence
+                        .iter()
+                        .filter_map(|e| match &e.span {
+                            Some((s, sp)) if Arc::ptr_eq(s, &src) => {
+                                Some(LabeledSpan::new_with_span(Some(e.note.clone()), *sp))
+                            }
+                            _ => None,
+                        })
+                        .collect();
+                    (Some(src), labels)
+                } else {
+                    let label = LabeledSpan::new_with_span(Some(note), shown_span);
+                    (Some(shown), vec![label])
+                }
+            }
+            None => (None, Vec::new()),
         };
         let diag = FindingDiag {
             f,
