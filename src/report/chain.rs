@@ -28,10 +28,10 @@ pub struct Chain {
     pub organizations: String,
 }
 
-/// `arn:aws:kms:R:A:key/ID` → `key ID`; anything else as it is.
+/// `arn:aws:kms:R:A:key/ID` → `ID`; anything else as it is.
 fn key_name(arn: &str) -> String {
     match arn.rsplit_once(":key/") {
-        Some((_, id)) => format!("key {id}"),
+        Some((_, id)) => id.to_string(),
         None => arn.to_string(),
     }
 }
@@ -363,11 +363,11 @@ pub(crate) mod tests {
         assert_eq!(names("db"), "s3://bob-staging-bucket");
         assert_eq!(
             names("sk"),
-            "key 8d3a6f2e-41b7-4c5e-9f0a-2b6c7d1e9a34 alias/alice-data"
+            "8d3a6f2e-41b7-4c5e-9f0a-2b6c7d1e9a34 alias/alice-data"
         );
         assert_eq!(
             names("dk"),
-            "key 5c9e1b7a-3d2f-4e8b-a6c0-71f4d2e8b953 alias/bob-staging"
+            "5c9e1b7a-3d2f-4e8b-a6c0-71f4d2e8b953 alias/bob-staging"
         );
         assert_eq!(names("objects"), "2 sampled objects");
         assert_eq!(g.marks(&["XA002", "XA006"]), "XA002 ✗ · XA006 ✓");

@@ -55,7 +55,7 @@ footer { color: #57606a; font-size: .8rem; margin: 2rem 0 1rem; }
 /// Escaped text whose `code spans` become `<code>` (the messages use them).
 fn prose(s: &str) -> String {
     let parts: Vec<&str> = s.split('`').collect();
-    if parts.len() % 2 == 0 {
+    if parts.len().is_multiple_of(2) {
         // an unpaired backtick: no code spans
         return xml_text(s);
     }

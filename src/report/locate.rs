@@ -181,7 +181,7 @@ fn line_end(text: &str, at: usize) -> usize {
 
 /// The excerpts of a finding's evidence (grouped: one per statement) and the
 /// evidence that has no text to show.
-pub fn excerpts<'f>(f: &'f Finding) -> (Vec<Excerpt>, Vec<&'f Evidence>) {
+pub fn excerpts(f: &Finding) -> (Vec<Excerpt>, Vec<&Evidence>) {
     let mut parsed: Vec<(Arc<Source>, Option<Node>)> = Vec::new();
     let mut out: Vec<(usize, Range<usize>, Excerpt)> = Vec::new();
     let mut bare = Vec::new();

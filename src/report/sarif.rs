@@ -128,6 +128,13 @@ fn region(idx: &SnapshotIndex, r: &std::ops::Range<usize>) -> Value {
     region
 }
 
+/// A place evidence points at, the notes said there, and the first evidence.
+type Place<'f> = (
+    Option<std::ops::Range<usize>>,
+    Vec<String>,
+    &'f crate::checks::Evidence,
+);
+
 fn result(f: &Finding, idx: Option<&SnapshotIndex>, uri: Option<&str>) -> Value {
     let rule_index = CATALOG.iter().position(|c| c.id == f.id).unwrap_or(0);
     let level = if f.status == Status::Fail {
@@ -144,11 +151,7 @@ fn result(f: &Finding, idx: Option<&SnapshotIndex>, uri: Option<&str>) -> Value 
         Some(pl)
     };
     // one location per distinct place; notes of evidence at the same place merge
-    let mut places: Vec<(
-        Option<std::ops::Range<usize>>,
-        Vec<String>,
-        &crate::checks::Evidence,
-    )> = Vec::new();
+    let mut places: Vec<Place<'_>> = Vec::new();
     for e in &f.evidence {
         let at = idx.and_then(|i| i.locate(e));
         match places
