@@ -136,3 +136,48 @@ fn golden_files_show_what_each_format_promises() {
     );
     assert!(html.contains("<mark title="), "evidence spans are marked");
 }
+
+/// The format examples in the docs are the real output: the Mermaid and dot
+/// blocks are the golden files, the Markdown table rows are in the golden file.
+#[test]
+fn format_docs_show_real_output() {
+    let golden = |ext: &str| {
+        std::fs::read_to_string(root().join(format!("tests/golden/walkthrough-as-published.{ext}")))
+            .expect("golden file")
+    };
+    let block = |doc: &str, lang: &str| -> Option<String> {
+        let start = doc.find(&format!("```{lang}\n"))? + lang.len() + 4;
+        let end = doc[start..].find("```")? + start;
+        Some(doc[start..end].to_string())
+    };
+    let mut checked = 0;
+    for name in ["docs/formats.md", "README.md"] {
+        let Ok(doc) = std::fs::read_to_string(root().join(name)) else {
+            continue;
+        };
+        if let Some(m) = block(&doc, "mermaid") {
+            assert_eq!(m, golden("mmd"), "{name}: the mermaid block is stale");
+            checked += 1;
+        }
+        if let Some(d) = block(&doc, "dot") {
+            assert_eq!(d, golden("dot"), "{name}: the dot block is stale");
+            checked += 1;
+        }
+        let md = golden("md");
+        // rows of `--format markdown` output (they carry a status emoji)
+        let doctor_row = |l: &&str| {
+            l.starts_with("| XA0") && ["✅", "❌", "❓", "⚠️", "⏭️"].iter().any(|e| l.contains(e))
+        };
+        for row in doc.lines().filter(doctor_row) {
+            assert!(
+                md.contains(row),
+                "{name}: table row not in the real output: {row}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(
+        checked >= 18,
+        "the docs show the mermaid and dot output and the table"
+    );
+}

@@ -12,7 +12,7 @@ use super::escape::xml_text;
 use crate::checks::Status;
 
 const WIDTH: f64 = 1180.0;
-const HEIGHT: f64 = 650.0;
+const HEIGHT: f64 = 634.0;
 const LINE: f64 = 16.0;
 /// Rough advance of one character at 12px in a sans-serif font.
 const CHAR: f64 = 7.2;
