@@ -309,3 +309,80 @@ pub fn render(r: &Report) -> String {
     );
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::json::Span;
+    use crate::policy::Source;
+    use crate::report::chain::tests::walkthrough;
+    use crate::report::{diagram, junit, markdown, sarif};
+
+    const EVIL: &str = "</pre></code><script>alert(1)</script><img src=x onerror=alert(2)>\"'&`|";
+
+    /// A report whose every user-controlled string is hostile markup.
+    fn hostile() -> Report {
+        let mut r = walkthrough("as-published");
+        r.chain.caller = Some(EVIL.into());
+        r.chain.objects = EVIL.into();
+        r.notes.push(EVIL.into());
+        let policy = format!("{{\"Statement\": [{{\"Sid\": \"{EVIL}\"}}]}}");
+        let text: Arc<Source> = Source::new(EVIL, policy.clone());
+        let at = policy.find("</pre>").unwrap_or(0);
+        let f = &mut r.checks[1];
+        f.message = EVIL.into();
+        f.details.push(EVIL.into());
+        for e in &mut f.evidence {
+            e.note = EVIL.into();
+            e.document = EVIL.into();
+            e.statement = Some("/Statement/0".into());
+            e.span = Some((text.clone(), Span::new(at, at + 12)));
+        }
+        if let Some(fix) = &mut f.fix {
+            fix.summary = EVIL.into();
+            fix.document = EVIL.into();
+            fix.command = Some(EVIL.into());
+            fix.statement = Some(serde_json::json!({ "Sid": EVIL }));
+        }
+        r
+    }
+
+    #[test]
+    fn user_data_cannot_inject_markup_into_any_format() {
+        let r = hostile();
+        let html = render(&r);
+        assert!(!html.contains("<script"), "html");
+        assert!(!html.contains("<img"), "html");
+        assert!(
+            html.contains("&lt;script&gt;"),
+            "the text is still shown, escaped"
+        );
+        assert!(
+            html.contains("<mark title="),
+            "the evidence span is still marked"
+        );
+        let md = markdown::render(&r);
+        let outside_fences: String = md.split("```").step_by(2).collect::<Vec<_>>().join("");
+        assert!(!outside_fences.contains("<script"), "markdown");
+        assert!(!diagram::mermaid(&r).contains("<script"), "mermaid");
+        assert!(!diagram::dot(&r).contains("\"<script"), "dot");
+        assert!(!junit::render(&r).contains("<script"), "junit");
+        assert!(
+            serde_json::from_str::<serde_json::Value>(&sarif::render(&r)).is_ok(),
+            "sarif stays JSON"
+        );
+    }
+
+    #[test]
+    fn the_page_is_self_contained() {
+        let html = render(&walkthrough("as-published"));
+        assert!(html.contains("Content-Security-Policy"));
+        assert!(!html.contains("<script") && !html.contains("<link") && !html.contains("<img"));
+        assert_eq!(html.matches("<svg").count(), 1);
+        for c in crate::checks::CATALOG {
+            assert!(html.contains(&format!("id=\"row-{}\"", c.id)));
+        }
+    }
+}

@@ -273,3 +273,33 @@ pub fn render(r: &Report) -> String {
     out.push_str("</g>\n</svg>\n");
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::chain::tests::walkthrough;
+
+    #[test]
+    fn every_node_and_edge_is_drawn_with_finite_coordinates() {
+        let r = walkthrough("as-published");
+        let svg = render(&r);
+        let g = Graph::new(&r);
+        for n in &g.nodes {
+            assert!(svg.contains(&format!("id=\"node-{}\"", n.id)), "{}", n.id);
+        }
+        for e in &g.edges {
+            assert!(svg.contains(&format!("id=\"edge-{}-{}\"", e.from, e.to)));
+        }
+        assert!(!svg.contains("NaN") && !svg.contains("inf"));
+        // the broken links are red, the others green
+        assert!(svg.contains("class=\"edge status-fail\" id=\"edge-role-sb\""));
+        assert!(svg.contains("class=\"edge status-pass\" id=\"edge-role-db\""));
+    }
+
+    #[test]
+    fn long_names_are_cut_to_the_box() {
+        assert_eq!(fit("short", 200.0), "short");
+        let cut = fit(&"x".repeat(100), 200.0);
+        assert!(cut.ends_with('…') && cut.chars().count() < 30);
+    }
+}
