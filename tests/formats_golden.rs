@@ -181,3 +181,40 @@ fn format_docs_show_real_output() {
         "the docs show the mermaid and dot output and the table"
     );
 }
+
+/// `--fail-on` decides the exit code, whatever the format prints.
+#[test]
+fn fail_on_sets_the_gate_in_every_format() {
+    let run = |fixture: &str, format: &str, fail_on: &str| {
+        Command::new(env!("CARGO_BIN_EXE_xacct"))
+            .current_dir(root())
+            .args(["doctor", "--snapshot", &format!("fixtures/{fixture}.json")])
+            .args(["--format", format, "--fail-on", fail_on])
+            .output()
+            .expect("xacct runs")
+            .status
+            .code()
+    };
+    for (format, _) in FORMATS.iter().filter(|(f, _)| *f != "html") {
+        // unknown only: inconclusive by default, tolerated by --fail-on fail
+        let unknown = "unknown-source-key-policy-unreadable";
+        assert_eq!(run(unknown, format, "unknown"), Some(3), "{format}");
+        assert_eq!(run(unknown, format, "fail"), Some(0), "{format}");
+        // a warning fails only --fail-on warn
+        assert_eq!(
+            run("xa008-warn-two-keys", format, "unknown"),
+            Some(0),
+            "{format}"
+        );
+        assert_eq!(
+            run("xa008-warn-two-keys", format, "warn"),
+            Some(1),
+            "{format}"
+        );
+        assert_eq!(
+            run("walkthrough-as-published", format, "fail"),
+            Some(1),
+            "{format}"
+        );
+    }
+}
