@@ -315,7 +315,7 @@ fn input_error(msg: impl std::fmt::Display) -> ExitCode {
 }
 
 fn doctor(a: DoctorArgs) -> ExitCode {
-    let (snap, file) = match &a.snapshot {
+    let (snap, file, text) = match &a.snapshot {
         Some(path) => {
             let bytes = match read_file(path) {
                 Ok(b) => b,
@@ -323,7 +323,7 @@ fn doctor(a: DoctorArgs) -> ExitCode {
             };
             let name = path.display().to_string();
             match crate::snapshot::load_bytes(&name, &bytes) {
-                Ok(s) => (s, Some(name)),
+                Ok(s) => (s, Some(name), String::from_utf8(bytes).ok()),
                 Err(p) => {
                     eprint!(
                         "{}",
@@ -334,11 +334,14 @@ fn doctor(a: DoctorArgs) -> ExitCode {
             }
         }
         None => match live_snapshot(&a.copy, &a.aws) {
-            Ok(s) => (s, None),
+            Ok(s) => (s, None, None),
             Err(code) => return code,
         },
     };
-    let report = Report::new(&snap, file);
+    let mut report = Report::new(&snap, file);
+    if let Some(text) = text {
+        report = report.with_snapshot_text(text);
+    }
     if let Some(path) = &a.html
         && let Err(e) = std::fs::write(path, crate::report::html::render(&report))
     {

@@ -1,13 +1,28 @@
 //! Reports: the findings of a doctor run with its verdict, and the renderers
 //! (terminal, JSON, and the CI and diagram formats) over them.
 
+pub mod chain;
+pub mod diagram;
+pub mod html;
 pub mod json;
+pub mod junit;
+pub mod locate;
+pub mod markdown;
+pub mod sarif;
 pub mod terminal;
+
+mod escape;
+mod svg;
+
+use std::sync::Arc;
 
 use serde::Serialize;
 
 use crate::checks::{Finding, Status, Verdict, run_all};
+use crate::policy::Source;
 use crate::snapshot::model::Snapshot;
+
+pub use chain::Chain;
 
 /// Everything a renderer needs.
 #[derive(Debug, Clone, Serialize)]
@@ -24,6 +39,13 @@ pub struct Report {
     /// The snapshot file the report was made from, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub snapshot: Option<String>,
+    /// The snapshot file's text, when the report was made from one: SARIF
+    /// regions and the HTML excerpts point into it.
+    #[serde(skip)]
+    pub snapshot_source: Option<Arc<Source>>,
+    /// The real names along the chain (buckets, keys, role...) for the diagrams.
+    #[serde(skip)]
+    pub chain: Chain,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -90,7 +112,26 @@ impl Report {
             checks,
             notes: s.notes.clone(),
             snapshot: snapshot_file,
+            snapshot_source: None,
+            chain: Chain::new(s, &plan),
         }
+    }
+
+    /// Attach the snapshot file's text (what `snapshot` names), so that
+    /// renderers can point at lines and columns in it.
+    pub fn with_snapshot_text(mut self, text: impl Into<String>) -> Report {
+        let name = self.snapshot.clone().unwrap_or_default();
+        self.snapshot_source = Some(Source::new(name, text));
+        self
+    }
+
+    /// The ids of the checks with this status, in catalog order.
+    pub fn ids_with(&self, st: Status) -> Vec<&'static str> {
+        self.checks
+            .iter()
+            .filter(|f| f.status == st)
+            .map(|f| f.id)
+            .collect()
     }
 
     /// The exit code, given what should turn it non-zero (`--fail-on`).
@@ -128,8 +169,3 @@ pub enum FailOn {
     /// A failing, unknown or warning check.
     Warn,
 }
-pub mod diagram;
-pub mod html;
-pub mod junit;
-pub mod markdown;
-pub mod sarif;
