@@ -118,7 +118,7 @@ fn golden_files_show_what_each_format_promises() {
     };
     let md = read("walkthrough-as-published.md");
     assert!(md.contains("**Verdict: BLOCKED**"));
-    assert!(md.contains("| XA002 | source bucket policy lets the role read | A | ❌ fail |"));
+    assert!(md.contains("| XA002 | A's bucket policy allows role | A | ❌ fail |"));
     assert_eq!(md.matches("<details>").count(), 4, "one per failing check");
     let mmd = read("walkthrough-as-published.mmd");
     assert!(mmd.contains("role -->|\"XA002 ✗ · XA006 ✓<br/>lists, reads\"| sb"));
