@@ -479,6 +479,34 @@ fn statement_value(stmts: Vec<serde_json::Value>) -> serde_json::Value {
     }
 }
 
+/// Read the bucket policy, merge, write it back: put-bucket-policy replaces the
+/// whole document, so the statement is merged into what is there.
+pub fn bucket_policy_command(bucket: &str) -> String {
+    format!(
+        "aws s3api get-bucket-policy --bucket {bucket} --query Policy --output text > policy.json\n# edit policy.json: add or correct the statement above, keep the others\naws s3api put-bucket-policy --bucket {bucket} --policy file://policy.json"
+    )
+}
+
+/// Read the key policy, merge, write it back: put-key-policy replaces the whole
+/// policy, and dropping the account's root statement can lock the key.
+pub fn key_policy_command(key_arn: &str) -> String {
+    format!(
+        "aws kms get-key-policy --key-id {key_arn} --policy-name default --query Policy --output text > key-policy.json\n# edit key-policy.json: add or correct the statement above, keep the others (and the root statement)\naws kms put-key-policy --key-id {key_arn} --policy-name default --policy file://key-policy.json"
+    )
+}
+
+/// Evidence that points at a place in the snapshot that is not a policy.
+pub fn pointer_evidence(document: String, account: Option<String>, pointer: String, note: String) -> Evidence {
+    Evidence {
+        document,
+        account,
+        pointer: Some(pointer),
+        statement: None,
+        note,
+        span: None,
+    }
+}
+
 pub fn bucket_policy_fix(
     bucket: &str,
     account: Option<String>,
@@ -490,9 +518,7 @@ pub fn bucket_policy_fix(
         account,
         document: format!("bucket policy of {bucket}"),
         statement: Some(statement_value(stmts)),
-        command: Some(format!(
-            "aws s3api get-bucket-policy --bucket {bucket} --query Policy --output text > policy.json  # merge the statement in, then:\naws s3api put-bucket-policy --bucket {bucket} --policy file://policy.json"
-        )),
+        command: Some(bucket_policy_command(bucket)),
     }
 }
 
@@ -502,9 +528,7 @@ pub fn key_policy_fix(key_arn: &str, stmts: Vec<serde_json::Value>, summary: Str
         account: crate::arn::account(key_arn).map(str::to_string),
         document: format!("key policy of {key_arn}"),
         statement: Some(statement_value(stmts)),
-        command: Some(format!(
-            "aws kms get-key-policy --key-id {key_arn} --policy-name default --query Policy --output text > key-policy.json  # merge the statement in, then:\naws kms put-key-policy --key-id {key_arn} --policy-name default --policy file://key-policy.json"
-        )),
+        command: Some(key_policy_command(key_arn)),
     }
 }
 
@@ -722,14 +746,10 @@ fn note_suffix(note: &str) -> String {
 /// The CLI command that rewrites a document, by its title.
 fn command_for(title: &str, c: &Ctx<'_>) -> Option<String> {
     if let Some(b) = title.strip_prefix("bucket policy of ") {
-        return Some(format!(
-            "aws s3api put-bucket-policy --bucket {b} --policy file://policy.json"
-        ));
+        return Some(bucket_policy_command(b));
     }
     if let Some(k) = title.strip_prefix("key policy of ") {
-        return Some(format!(
-            "aws kms put-key-policy --key-id {k} --policy-name default --policy file://key-policy.json"
-        ));
+        return Some(key_policy_command(k));
     }
     if let Some(rest) = title.strip_prefix("inline policy ") {
         let name = rest.split(" of role ").next().unwrap_or("POLICY");

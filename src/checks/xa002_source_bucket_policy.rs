@@ -145,10 +145,7 @@ pub fn run(c: &Ctx<'_>) -> Finding {
             ),
             grant_fix: &fix,
             corrected: Some(json!(all_statements)),
-            corrected_command: Some(format!(
-                "aws s3api put-bucket-policy --bucket {} --policy file://policy.json",
-                src.bucket
-            )),
+            corrected_command: Some(super::ctx::bucket_policy_command(&src.bucket)),
         },
     )
 }

@@ -202,9 +202,7 @@ pub fn run(c: &Ctx<'_>) -> Finding {
                 "Action": if c.plan.multipart() { json!(["kms:GenerateDataKey", "kms:Decrypt"]) } else { json!("kms:GenerateDataKey") },
                 "Resource": "*"
             })),
-            corrected_command: Some(format!(
-                "aws kms put-key-policy --key-id {key_arn} --policy-name default --policy file://key-policy.json"
-            )),
+            corrected_command: Some(super::ctx::key_policy_command(&key_arn)),
         },
     );
     if f.status == Status::Fail
