@@ -381,7 +381,7 @@ impl Validator<'_> {
             self.error(
                 "missing-principal",
                 node.span,
-                format!("{} statement must have a `Principal`", capital(article(self.kind()))),
+                format!("{} policy statement must have a `Principal`", capital(article(self.kind()))),
                 "name who the statement applies to, e.g. \"Principal\": {\"AWS\": \"arn:aws:iam::222222222222:role/BobCopyRole\"}",
             );
         }
