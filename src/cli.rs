@@ -241,8 +241,11 @@ pub struct SimulateArgs {
 
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
-    /// A check id (XA003) or slug, or the text of an AccessDenied error.
+    /// A check id (XA003) or slug, or the text of an AccessDenied error (`-`: read it from standard input).
     pub what: String,
+    /// Output format (for error text).
+    #[arg(long, value_enum, default_value_t = LintFormat::Text)]
+    pub format: LintFormat,
 }
 
 pub fn main() -> ExitCode {
@@ -264,7 +267,7 @@ pub fn main() -> ExitCode {
         Command::Doctor(a) => doctor(a),
         Command::Snapshot(a) => snapshot(a),
         Command::Simulate(a) => simulate(a),
-        Command::Explain(a) => explain(&a.what),
+        Command::Explain(a) => explain(&a.what, a.format == LintFormat::Json),
         Command::Checks => checks(),
         Command::Lint(a) => exit::code(crate::lint::run(&a)),
         Command::Init(a) => exit::code(crate::init::run(&a)),
@@ -405,12 +408,12 @@ fn snapshot(a: SnapshotArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn explain(what: &str) -> ExitCode {
+fn explain(what: &str, json: bool) -> ExitCode {
     if let Some(c) = crate::checks::lookup(what) {
         print!("{}", c.doc);
         return ExitCode::SUCCESS;
     }
-    exit::code(crate::explain_error::run(what))
+    exit::code(crate::explain_error::run_with(what, json))
 }
 
 fn checks() -> ExitCode {
