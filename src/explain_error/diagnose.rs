@@ -143,6 +143,8 @@ struct DoctorPlan {
     source: Option<String>,
     destination: Option<String>,
     role: Option<String>,
+    /// AssumeRole was denied: check the trust policy against the caller.
+    assume: bool,
     caller: Option<String>,
     source_key: Option<String>,
     destination_key: Option<String>,
@@ -422,7 +424,12 @@ impl<'f> Builder<'f> {
     }
 
     fn assume(&mut self, layer: Layer) {
-        self.doctor.caller = self.f.principal.clone();
+        self.doctor.assume = true;
+        self.doctor.caller = self
+            .f
+            .principal
+            .clone()
+            .filter(|p| p.starts_with("arn:") && !p.contains("..."));
         match layer {
             Layer::Named(PolicyType::Scp) => {
                 self.primary("XA001", "an SCP of the caller's organization denies sts:AssumeRole; the role's trust policy may still be right");
@@ -1004,17 +1011,12 @@ fn locate(f: &Facts, sides: &[(Side, String)], links: &[LinkRef], d: &mut Doctor
             *slot = Some(format!("s3://{bucket}"));
         }
     }
-    if d.role.is_none() && d.caller.is_none() {
-        d.role = f.principal.as_deref().and_then(role_of);
-    }
-    if d.caller.is_some() {
+    d.role = if d.assume {
         // AssumeRole: the message names the caller; the role is the resource
-        d.role = f
-            .resource
-            .as_deref()
-            .filter(|r| r.contains(":role/"))
-            .map(str::to_string);
-    }
+        f.resource.as_deref().and_then(role_of)
+    } else {
+        f.principal.as_deref().and_then(role_of)
+    };
     if let Some(k) = &f.key_arn
         && d.source_key.is_none()
         && d.destination_key.is_none()
@@ -1056,7 +1058,7 @@ fn role_of(principal: &str) -> Option<String> {
             (!name.is_empty() && !name.contains("..."))
                 .then(|| format!("arn:aws:iam::{}:role/{name}", a.account))
         }
-        "iam" if a.resource.starts_with("role/") && !a.resource.contains("...") => {
+        "iam" if a.resource.starts_with("role/") && !principal.contains("...") => {
             Some(principal.to_string())
         }
         _ => None,
@@ -1091,8 +1093,13 @@ fn render_doctor(d: DoctorPlan, permission: bool, links: &[LinkRef]) -> DoctorRu
         "ROLE_ARN",
         "the role in B that runs the copy (arn:aws:iam::B:role/NAME; add its path if it has one)",
     );
-    if let Some(c) = &d.caller {
-        parts.push(format!("--caller {c}"));
+    if d.assume {
+        slot(
+            "--caller",
+            &d.caller,
+            "CALLER_ARN",
+            "the identity that assumes the role (`aws sts get-caller-identity` where the copy runs)",
+        );
     }
     if let Some(k) = &d.source_key {
         parts.push(format!("--source-key {k}"));

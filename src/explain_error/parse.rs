@@ -321,6 +321,14 @@ pub fn facts(raw: &str) -> Facts {
             f.resource_unnamed = true;
         }
     }
+    if f.action.is_none() {
+        // fragments: `... because no identity-based policy allows the s3:ListBucket action`,
+        // `kms:Decrypt on this resource because ...`
+        f.action = tokens(&text).find(|t| is_action(t)).map(str::to_string);
+        if lower.contains(" on this resource") {
+            f.resource_unnamed = true;
+        }
+    }
     if let Some(at) = find_ci(&lower, "explicit deny in ") {
         f.deny = Some(Deny::Explicit);
         policy_type_at(&mut f, &text, &lower, at + "explicit deny in ".len());
@@ -350,6 +358,16 @@ pub fn facts(raw: &str) -> Facts {
     f.region = region(&text, &lower);
     markers(&mut f, &lower);
     f
+}
+
+/// `s3:GetObject`, `kms:Decrypt`, `sts:AssumeRole`: an action of a service
+/// xacct knows, written out.
+fn is_action(t: &str) -> bool {
+    t.split_once(':').is_some_and(|(svc, name)| {
+        matches!(svc, "s3" | "kms" | "sts" | "iam")
+            && name.starts_with(|c: char| c.is_ascii_uppercase())
+            && name.chars().all(|c| c.is_ascii_alphanumeric())
+    })
 }
 
 fn tokens(text: &str) -> impl Iterator<Item = &str> {
