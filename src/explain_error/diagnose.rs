@@ -783,17 +783,21 @@ fn non_auth(b: &mut Builder<'_>) -> Option<String> {
             }
             _ => {}
         }
-        b.sides.push(if key_is_dest {
-            (
+        let both_known = f.key_account().is_some() && f.principal_account().is_some();
+        b.sides.push(match (key_is_dest, both_known) {
+            (true, _) => (
                 Side::B,
                 "the key is in the role's own account: the destination key".into(),
-            )
-        } else {
-            (
+            ),
+            (false, true) => (
+                Side::A,
+                "the key is in another account than the role: the source key".into(),
+            ),
+            (false, false) => (
                 Side::Either,
-                "a key of another account is the source key (A); without the ARN it can be either"
+                "the message does not say whose key it is: A's source key or B's destination key"
                     .into(),
-            )
+            ),
         });
         b.ambiguous("The code names the key's state, not whose key it is: a key ARN of the role's own account is the destination key, another account's the source key. Without the ARN, CloudTrail in B shows the failed call and the key.");
         b.hint("Fix in the key's account: `aws kms enable-key`, `aws kms cancel-key-deletion` (then enable), re-import key material, or reconnect the custom key store; S3 needs a symmetric key in the bucket's region.");
