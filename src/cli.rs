@@ -93,6 +93,9 @@ pub struct InitArgs {
     /// The destination key ARN (B's key).
     #[arg(long, value_name = "ARN")]
     pub destination_key: Option<String>,
+    /// The identity that will assume the role (default: any principal of B that IAM allows).
+    #[arg(long, value_name = "ARN")]
+    pub caller: Option<String>,
     /// Write the documents into this directory (default: print them).
     #[arg(short, long, value_name = "DIR")]
     pub output: Option<PathBuf>,
