@@ -277,7 +277,10 @@ pub fn main() -> ExitCode {
         Command::Completions(a) => {
             use clap::CommandFactory;
             let mut cmd = Cli::command();
-            clap_complete::generate(a.shell, &mut cmd, "xacct", &mut std::io::stdout());
+            // into memory first: clap_complete panics on a write error (a closed pipe)
+            let mut out = Vec::new();
+            clap_complete::generate(a.shell, &mut cmd, "xacct", &mut out);
+            let _ = std::io::stdout().write_all(&out);
             ExitCode::SUCCESS
         }
         Command::Man => {
