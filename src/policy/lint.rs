@@ -178,7 +178,7 @@ fn action_resources(st: &Statement, skip_kms: bool, out: &mut Vec<Defect>) {
             .map(|r| restype::action_can_apply(name, &r.value))
             .collect();
         // unknown action or service (the parser reports those): say nothing
-        if verdicts.iter().any(|v| v.is_none()) || verdicts.iter().any(|v| *v == Some(true)) {
+        if verdicts.contains(&None) || verdicts.contains(&Some(true)) {
             continue;
         }
         let Some((canonical, info)) = service::action(name) else {
