@@ -139,12 +139,12 @@ fn kms_resources(kind: PolicyKind, st: &Statement, out: &mut Vec<Defect>) -> boo
     let mut flagged = false;
     for r in resources(st) {
         let v = r.value.as_str();
-        let what = if is_alias_arn(v) {
-            "an alias ARN"
+        let (what, effect) = if is_alias_arn(v) {
+            ("an alias ARN", "so this entry never matches")
         } else if v.starts_with("alias/") {
-            "an alias name"
+            ("an alias name", "and IAM rejects a `Resource` that is not an ARN")
         } else if looks_like_key_id_or_alias(v) {
-            "a key id"
+            ("a key id", "and IAM rejects a `Resource` that is not an ARN")
         } else {
             continue;
         };
@@ -153,7 +153,7 @@ fn kms_resources(kind: PolicyKind, st: &Statement, out: &mut Vec<Defect>) -> boo
             "kms-resource-not-key-arn",
             r.span,
             format!(
-                "`{v}` is {what}: KMS matches {} against the key ARN only, so this entry never matches",
+                "`{v}` is {what}: KMS matches {} against the key ARN only, {effect}",
                 key_ops.join(", ")
             ),
             "use the key ARN, arn:aws:kms:REGION:ACCOUNT:key/KEY-ID (aws kms describe-key --key-id alias/NAME shows it); to control access by alias, use the kms:ResourceAliases condition".into(),
