@@ -592,3 +592,64 @@ fn pasted_garbage_never_panics() {
     let long = "Access Denied ".repeat(10_000);
     assert!(explain(&long).is_some());
 }
+
+/// The rendered text of a few explanations, against tests/golden/explain/
+/// (regenerate with `UPDATE_GOLDEN=1 cargo test --test explain_messages`).
+#[test]
+fn rendered_explanations_match_the_golden_files() {
+    let cases = [
+        (
+            "copyobject-kms-decrypt-identity",
+            "An error occurred (AccessDenied) when calling the CopyObject operation: User: arn:aws:sts::222222222222:assumed-role/BobCopyRole/copy-1 is not authorized to perform: kms:Decrypt on this resource because no identity-based policy allows the kms:Decrypt action",
+        ),
+        (
+            "listobjectsv2-generic",
+            "fatal error: An error occurred (AccessDenied) when calling the ListObjectsV2 operation: Access Denied",
+        ),
+        (
+            "getobject-resource-based",
+            "An error occurred (AccessDenied) when calling the CopyObject operation: User: arn:aws:sts::222222222222:assumed-role/BobCopyRole/copy-1 is not authorized to perform: s3:GetObject on resource: \"arn:aws:s3:::alice-data/data/2024/01/orders.csv\" because no resource-based policy allows the s3:GetObject action",
+        ),
+        (
+            "putobject-scp",
+            "An error occurred (AccessDenied) when calling the PutObject operation: User: arn:aws:sts::222222222222:assumed-role/BobCopyRole/copy-1 is not authorized to perform: s3:PutObject on resource: \"arn:aws:s3:::bob-staging-bucket/x\" with an explicit deny in a service control policy: arn:aws:organizations::987654321098:policy/o-a1b2c3d4e5/service_control_policy/p-12345678",
+        ),
+        (
+            "headobject-403",
+            "An error occurred (403) when calling the HeadObject operation: Forbidden",
+        ),
+        (
+            "ciphertext",
+            "An error occurred (AccessDenied) when calling the CopyObject operation: The ciphertext refers to a customer master key that does not exist, does not exist in this region, or you are not allowed to access.",
+        ),
+        (
+            "invalid-object-state",
+            "An error occurred (InvalidObjectState) when calling the CopyObject operation: The operation is not valid for the object's storage class",
+        ),
+    ];
+    let golden = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/explain");
+    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
+    if update {
+        std::fs::create_dir_all(&golden).expect("create golden dir");
+    }
+    let mut failures = Vec::new();
+    for (name, text) in cases {
+        let e = explain(text).unwrap_or_else(|| panic!("{name}: not recognised"));
+        let quoted = text.replace('\'', "'\\''");
+        let out = format!(
+            "$ xacct explain '{quoted}'\n{}",
+            xacct::explain_error::render_text(&e)
+        );
+        let path = golden.join(format!("{name}.txt"));
+        if update {
+            std::fs::write(&path, &out).expect("write golden");
+            continue;
+        }
+        match std::fs::read_to_string(&path) {
+            Ok(want) if want == out => {}
+            Ok(want) => failures.push(format!("{name}: differs\n--- want\n{want}\n--- got\n{out}")),
+            Err(_) => failures.push(format!("{}: missing (UPDATE_GOLDEN=1)", path.display())),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -10,7 +10,12 @@ use xacct::lint::{FileResult, exit_code, lint_file, render_text};
 
 /// file, guessed kind, codes in text order, exit code
 const EXPECT: &[(&str, &str, &[&str], u8)] = &[
-    ("bucket-getobject-on-bucket-arn.json", "bucket", &["action-resource-mismatch"], 1),
+    (
+        "bucket-getobject-on-bucket-arn.json",
+        "bucket",
+        &["action-resource-mismatch"],
+        1,
+    ),
     (
         "bucket-walkthrough-as-published.json",
         "bucket",
@@ -18,7 +23,12 @@ const EXPECT: &[(&str, &str, &[&str], u8)] = &[
         1,
     ),
     ("bucket-wildcard-principal-orgid.json", "bucket", &[], 0),
-    ("bucket-wildcard-principal.json", "bucket", &["wildcard-principal-without-condition"], 1),
+    (
+        "bucket-wildcard-principal.json",
+        "bucket",
+        &["wildcard-principal-without-condition"],
+        1,
+    ),
     (
         "identity-kms-alias-resource.json",
         "identity",
@@ -34,9 +44,24 @@ const EXPECT: &[(&str, &str, &[&str], u8)] = &[
     ),
     ("identity-read-source-ok.json", "identity", &[], 0),
     ("key-ok.json", "key", &[], 0),
-    ("key-statement-without-principal.json", "key", &["missing-principal"], 1),
-    ("key-walkthrough-as-published.json", "key", &["missing-principal"], 1),
-    ("key-wildcard-principal.json", "key", &["wildcard-principal-without-condition"], 1),
+    (
+        "key-statement-without-principal.json",
+        "key",
+        &["missing-principal"],
+        1,
+    ),
+    (
+        "key-walkthrough-as-published.json",
+        "key",
+        &["missing-principal"],
+        1,
+    ),
+    (
+        "key-wildcard-principal.json",
+        "key",
+        &["wildcard-principal-without-condition"],
+        1,
+    ),
     ("not-json.json", "", &[], 2),
     ("trust-ok.json", "trust", &[], 0),
 ];
@@ -132,13 +157,28 @@ fn cli_exit_codes_and_json() {
             .output()
             .expect("runs")
     };
-    let out = run(&["lint", "fixtures/lint/key-ok.json", "fixtures/lint/trust-ok.json"]);
+    let out = run(&[
+        "lint",
+        "fixtures/lint/key-ok.json",
+        "fixtures/lint/trust-ok.json",
+    ]);
     assert_eq!(out.status.code(), Some(0));
-    let out = run(&["lint", "fixtures/lint/key-ok.json", "fixtures/lint/key-walkthrough-as-published.json"]);
+    let out = run(&[
+        "lint",
+        "fixtures/lint/key-ok.json",
+        "fixtures/lint/key-walkthrough-as-published.json",
+    ]);
     assert_eq!(out.status.code(), Some(1));
     let s = String::from_utf8_lossy(&out.stdout);
-    assert!(s.contains("missing-principal") && s.contains("2 files linted"), "{s}");
-    let out = run(&["lint", "fixtures/lint/key-ok.json", "fixtures/lint/not-json.json"]);
+    assert!(
+        s.contains("missing-principal") && s.contains("2 files linted"),
+        "{s}"
+    );
+    let out = run(&[
+        "lint",
+        "fixtures/lint/key-ok.json",
+        "fixtures/lint/not-json.json",
+    ]);
     assert_eq!(out.status.code(), Some(2));
     let out = run(&["lint", "no/such/file.json"]);
     assert_eq!(out.status.code(), Some(2));
@@ -158,7 +198,10 @@ fn cli_exit_codes_and_json() {
     assert_eq!(out.status.code(), Some(2));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(v["files"][0]["kind"], "identity");
-    assert_eq!(v["files"][0]["findings"][0]["code"], "kms-resource-not-key-arn");
+    assert_eq!(
+        v["files"][0]["findings"][0]["code"],
+        "kms-resource-not-key-arn"
+    );
     assert_eq!(v["files"][0]["findings"][0]["severity"], "warning");
     assert_eq!(v["files"][0]["findings"][1]["severity"], "error");
     assert_eq!(v["files"][0]["findings"][0]["at"]["line"], 9);

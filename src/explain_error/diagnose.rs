@@ -153,6 +153,8 @@ struct DoctorPlan {
     census: bool,
     session_policy: bool,
     vpce: bool,
+    /// An SCP or RCP decided: XA012 needs the organization's policies.
+    organization: bool,
     region: Option<String>,
 }
 
@@ -247,6 +249,10 @@ impl<'f> Builder<'f> {
                         req.what()
                     ),
                 )
+            }
+            (_, Layer::Named(P::Scp | P::Rcp)) if !self.doctor.organization => {
+                self.doctor.organization = true;
+                self.request(req, layer);
             }
             (_, Layer::Named(P::Scp)) => self.primary(
                 "XA012",
@@ -590,6 +596,12 @@ pub fn explain(f: Facts) -> Option<Explanation> {
             None => format!("{} ({how}); the message names no policy ARN", t.phrase()),
         }
     });
+    let mut hints = hints;
+    if let Some(arn) = &f.policy_arn
+        && !arn.contains("...")
+    {
+        hints.push(policy_arn_hint(arn));
+    }
     let doctor = render_doctor(doctor, permission, &links);
     Some(Explanation {
         recognised,
@@ -602,6 +614,20 @@ pub fn explain(f: Facts) -> Option<Explanation> {
         hints,
         doctor,
     })
+}
+
+/// How to read the denying policy the message names.
+fn policy_arn_hint(arn: &str) -> String {
+    if arn.starts_with("arn:aws:organizations::") {
+        let id = arn.rsplit('/').next().unwrap_or(arn);
+        format!(
+            "The message names the denying policy: `aws organizations describe-policy --policy-id {id}` shows it (from the organization's management account or a delegated administrator)."
+        )
+    } else {
+        format!(
+            "The message names the denying policy: `aws iam get-policy-version --policy-arn {arn} --version-id $(aws iam get-policy --policy-arn {arn} --query Policy.DefaultVersionId --output text)` shows it."
+        )
+    }
 }
 
 /// AccessDenied in its detailed, generic, HEAD and KMS forms.
@@ -1169,6 +1195,9 @@ fn render_doctor(d: DoctorPlan, permission: bool, links: &[LinkRef]) -> DoctorRu
     }
     if d.vpce {
         why.push("With the endpoint id, the doctor judges that endpoint's policy.".into());
+    }
+    if d.organization {
+        why.push("XA012 needs the organization's SCPs and RCPs, which only the management account or a delegated administrator can read: run the doctor with such a profile, or XA012 says skip.".into());
     }
     if d.census {
         why.push("`--census` checks every source object (storage class, encryption, owner), not a sample.".into());

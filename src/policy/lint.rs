@@ -142,9 +142,15 @@ fn kms_resources(kind: PolicyKind, st: &Statement, out: &mut Vec<Defect>) -> boo
         let (what, effect) = if is_alias_arn(v) {
             ("an alias ARN", "so this entry never matches")
         } else if v.starts_with("alias/") {
-            ("an alias name", "and IAM rejects a `Resource` that is not an ARN")
+            (
+                "an alias name",
+                "and IAM rejects a `Resource` that is not an ARN",
+            )
         } else if looks_like_key_id_or_alias(v) {
-            ("a key id", "and IAM rejects a `Resource` that is not an ARN")
+            (
+                "a key id",
+                "and IAM rejects a `Resource` that is not an ARN",
+            )
         } else {
             continue;
         };
