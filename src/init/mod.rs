@@ -191,7 +191,7 @@ pub fn apply_script(s: &Setup) -> String {
         out.push_str(&comment(&line));
     }
     out.push_str(&format!(
-        "#\n# Run: PROFILE_A=<profile for {}> PROFILE_B=<profile for {}> ./apply.sh\n",
+        "#\n# Run: PROFILE_A=<profile for {}> PROFILE_B=<profile for {}> ./apply.sh\n# It stops before replacing an existing bucket or key policy (saving the current one as\n# current-*.json to merge); rerun with REPLACE_POLICIES=yes once the files hold the merge.\n",
         s.account_a, s.account_b
     ));
     out.push_str("set -euo pipefail\ncd \"$(dirname \"$0\")\"\n");
@@ -213,14 +213,15 @@ pub fn apply_script(s: &Setup) -> String {
         names.join("|")
     ));
     for (i, item) in order(s).iter().enumerate() {
-        let (title, side, apply, note) = match item {
+        let (title, side, apply, note, guard) = match item {
             Item::Doc(d) => (
                 format!("{} ({})", d.title, d.file),
                 d.side,
                 &d.apply,
                 &d.note,
+                d.guard.as_slice(),
             ),
-            Item::Step(st) => (st.title.clone(), st.side, &st.apply, &st.note),
+            Item::Step(st) => (st.title.clone(), st.side, &st.apply, &st.note, &[][..]),
         };
         out.push_str(&format!(
             "\n# {}. account {}: {title}\n",
@@ -234,9 +235,21 @@ pub fn apply_script(s: &Setup) -> String {
             side.name(),
             title.replace('"', "'").replace('$', "")
         ));
-        for line in apply {
+        for line in guard {
             out.push_str(line);
             out.push('\n');
+        }
+        // a guard that ends in `else` wraps the command in its last branch
+        let wrapped = guard.last().is_some_and(|l| l == "else");
+        for line in apply {
+            if wrapped {
+                out.push_str("  ");
+            }
+            out.push_str(line);
+            out.push('\n');
+        }
+        if wrapped {
+            out.push_str("fi\n");
         }
     }
     out

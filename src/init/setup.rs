@@ -84,6 +84,9 @@ pub struct Document {
     pub policy: Value,
     /// Shell lines that apply it (with `"$PROFILE_A"` / `"$PROFILE_B"`).
     pub apply: Vec<String>,
+    /// Shell lines apply.sh runs first: they stop (or skip the step) rather
+    /// than replace a policy that is already there.
+    pub guard: Vec<String>,
     /// What to know before applying it.
     pub note: String,
 }
@@ -414,6 +417,7 @@ pub fn build(spec: &Spec) -> Result<Setup, InitError> {
                 format!("  aws iam create-role --role-name {role_name} --path {role_path} --assume-role-policy-document file://1-trust-policy.json {pb}"),
                 "fi".into(),
             ],
+            guard: Vec::new(),
             note: match &spec.caller {
                 Some(_) => format!("Only {trusted} may assume the role. If it is in another account, its own identity policy must also allow sts:AssumeRole on {}.", spec.role),
                 None => format!("Trusts account B's root: any principal of {b} whose identity policy allows sts:AssumeRole on the role (pass --caller to name one)."),
@@ -428,6 +432,12 @@ pub fn build(spec: &Spec) -> Result<Setup, InitError> {
             apply: vec![format!(
                 "aws s3api put-bucket-policy --bucket {sb} --policy file://2-source-bucket-policy.json {pa}"
             )],
+            guard: vec![
+                format!("if [ \"${{REPLACE_POLICIES:-}}\" != yes ] && aws s3api get-bucket-policy --bucket {sb} --query Policy --output text {pa} > current-2-source-bucket-policy.json 2>/dev/null; then"),
+                format!("  echo \"apply.sh: {sb} already has a bucket policy (saved in current-2-source-bucket-policy.json); put-bucket-policy would replace it. Merge the statements of 2-source-bucket-policy.json into it, then rerun with REPLACE_POLICIES=yes\" >&2"),
+                "  exit 1".into(),
+                "fi".into(),
+            ],
             note: format!("put-bucket-policy REPLACES the bucket's policy: if {sb} has one, add these two statements to it (aws s3api get-bucket-policy --bucket {sb} --query Policy --output text). s3:ListBucket goes on the bucket ARN, s3:GetObject on the objects; s3:GetObjectTagging is what `aws s3 cp` (CLI v2) needs to copy tags."),
         },
         Document {
@@ -439,6 +449,13 @@ pub fn build(spec: &Spec) -> Result<Setup, InitError> {
             apply: vec![format!(
                 "aws kms put-key-policy --key-id {sk} --policy-name default --policy file://3-source-key-policy.json {pa}"
             )],
+            guard: vec![
+                "if [ \"${REPLACE_POLICIES:-}\" != yes ]; then".into(),
+                format!("  aws kms get-key-policy --key-id {sk} --policy-name default --query Policy --output text {pa} > current-3-source-key-policy.json"),
+                "  echo \"apply.sh: put-key-policy replaces the source key's whole policy (saved in current-3-source-key-policy.json). Merge its administrator statements into 3-source-key-policy.json, then rerun with REPLACE_POLICIES=yes\" >&2".into(),
+                "  exit 1".into(),
+                "fi".into(),
+            ],
             note: format!("put-key-policy REPLACES the key policy: keep the key's existing administrator statements (aws kms get-key-policy --key-id {sk} --policy-name default --query Policy --output text). EnableIAMPolicies is the default root delegation to A itself. The role may decrypt only through S3 ({}), only from account {b}, only for {sb}; the encryption context lists the bucket ARN too, which is what S3 sends for objects written with a Bucket Key. DescribeKey lets `xacct doctor` check the key's state from B.", if cross_region { "kms:CallerAccount" } else { "kms:ViaService" }),
         },
         Document {
@@ -450,6 +467,15 @@ pub fn build(spec: &Spec) -> Result<Setup, InitError> {
             apply: vec![format!(
                 "aws kms put-key-policy --key-id {dk} --policy-name default --policy file://4-destination-key-policy.json {pb}"
             )],
+            guard: vec![
+                format!("aws kms get-key-policy --key-id {dk} --policy-name default --query Policy --output text {pb} > current-4-destination-key-policy.json"),
+                format!("if grep -q '\"arn:aws:iam::{b}:root\"' current-4-destination-key-policy.json; then"),
+                "  echo \"    the destination key policy already delegates to account B: nothing to change\"".into(),
+                "elif [ \"${REPLACE_POLICIES:-}\" != yes ]; then".into(),
+                "  echo \"apply.sh: the destination key policy does not delegate to account B, and put-key-policy replaces the whole policy: merge 4-destination-key-policy.json into it, or rerun with REPLACE_POLICIES=yes\" >&2".into(),
+                "  exit 1".into(),
+                "else".into(),
+            ],
             note: "The root delegation: it makes B's IAM policies count for this key (document 5 then grants the role). Keys created with the default key policy already have it; put-key-policy REPLACES the policy, so merge if it has other statements.".into(),
         },
         Document {
@@ -458,6 +484,7 @@ pub fn build(spec: &Spec) -> Result<Setup, InitError> {
             title: format!("identity policy of {role_name}: write the destination"),
             side: Side::B,
             policy: write_destination,
+            guard: Vec::new(),
             apply: put_role_policy("xacct-write-destination", "5-role-write-destination.json"),
             note: "kms:Decrypt on the destination key is for multipart copies (objects over 8 MiB with `aws s3 cp`); s3:AbortMultipartUpload lets a failed one clean up.".into(),
         },
@@ -467,6 +494,7 @@ pub fn build(spec: &Spec) -> Result<Setup, InitError> {
             title: format!("identity policy of {role_name}: read the source"),
             side: Side::B,
             policy: read_source,
+            guard: Vec::new(),
             apply: put_role_policy("xacct-read-source", "6-role-read-source.json"),
             note: "Cross-account, B's side must allow the reads too: A's bucket policy alone is not enough.".into(),
         },
@@ -476,6 +504,7 @@ pub fn build(spec: &Spec) -> Result<Setup, InitError> {
             title: format!("identity policy of {role_name}: use the source key"),
             side: Side::B,
             policy: use_source_key,
+            guard: Vec::new(),
             apply: put_role_policy("xacct-use-source-key", "7-role-use-source-key.json"),
             note: "The key ARN, never an alias or key id: IAM matches KMS keys by key ARN only.".into(),
         },
