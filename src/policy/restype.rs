@@ -131,10 +131,17 @@ fn intersect(a: &[Tok], b: &[Tok]) -> bool {
     false
 }
 
+/// ARNs are at most 2048 characters (IAM's limit for a resource ARN).
+const MAX_ARN: usize = 2048;
+
 /// The resource types of `service` that `entry` can name. `None` when the
 /// service is not one xacct ships data for.
 pub fn resource_types(service_prefix: &str, entry: &str) -> Option<Vec<&'static str>> {
     let svc = service::service(service_prefix)?;
+    if entry.len() > MAX_ARN {
+        // longer than any ARN: say it may be anything rather than search it
+        return Some(svc.resources.keys().map(String::as_str).collect());
+    }
     let e = entry_tokens(entry);
     Some(
         svc.resources
