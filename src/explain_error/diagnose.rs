@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use super::parse::{Deny, Facts, Marker, PolicyType};
+use super::parse::{Deny, Facts, Marker, PolicyType, phrase};
 use crate::checks;
 
 /// A link the error points to.
@@ -592,8 +592,8 @@ pub fn explain(f: Facts) -> Option<Explanation> {
             _ => "implicit deny: nothing allows it",
         };
         match &f.policy_arn {
-            Some(arn) => format!("{} ({how}): {arn}", t.phrase()),
-            None => format!("{} ({how}); the message names no policy ARN", t.phrase()),
+            Some(arn) => format!("{} ({how}): {arn}", phrase(t)),
+            None => format!("{} ({how}); the message names no policy ARN", phrase(t)),
         }
     });
     let mut hints = hints;
@@ -742,11 +742,11 @@ fn access_denied(b: &mut Builder<'_>) -> Option<String> {
         Layer::Named(t) => match f.deny {
             Some(Deny::Explicit) => format!(
                 "{svc}AccessDenied, detailed form: an explicit deny in a {}",
-                t.phrase()
+                phrase(t)
             ),
             _ => format!(
                 "{svc}AccessDenied, detailed form: no {} allows it (implicit deny)",
-                t.phrase()
+                phrase(t)
             ),
         },
         Layer::KmsRegion => "KMS AccessDenied through S3: \"the resource does not exist in this Region, no resource-based policies allow access, or a resource-based policy explicitly denies access\"".into(),

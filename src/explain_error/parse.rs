@@ -7,30 +7,19 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-/// The policy type a detailed AccessDenied names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum PolicyType {
-    Identity,
-    Resource,
-    Boundary,
-    Session,
-    Scp,
-    Rcp,
-    Endpoint,
-}
+/// The policy types a detailed AccessDenied names are the engine's.
+pub use crate::policy::PolicyType;
 
-impl PolicyType {
-    pub fn phrase(self) -> &'static str {
-        match self {
-            PolicyType::Identity => "identity-based policy",
-            PolicyType::Resource => "resource-based policy",
-            PolicyType::Boundary => "permissions boundary",
-            PolicyType::Session => "session policy",
-            PolicyType::Scp => "service control policy",
-            PolicyType::Rcp => "resource control policy",
-            PolicyType::Endpoint => "VPC endpoint policy",
-        }
+/// How AWS names a policy type in its messages.
+pub fn phrase(t: PolicyType) -> &'static str {
+    match t {
+        PolicyType::Identity => "identity-based policy",
+        PolicyType::Resource => "resource-based policy",
+        PolicyType::Boundary => "permissions boundary",
+        PolicyType::Session => "session policy",
+        PolicyType::Scp => "service control policy",
+        PolicyType::Rcp => "resource control policy",
+        PolicyType::Endpoint => "VPC endpoint policy",
     }
 }
 
