@@ -653,3 +653,23 @@ fn rendered_explanations_match_the_golden_files() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// `xacct explain -` reads a paste from standard input, wrapped lines and all.
+#[test]
+fn reads_standard_input() {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xacct"))
+        .args(["explain", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(b"upload failed: ./x to s3://bob-staging-bucket/x An error occurred (AccessDenied) when calling the\n CreateMultipartUpload operation: User: arn:aws:sts::222222222222:assumed-role/BobCopyRole/s is not\n authorized to perform: kms:GenerateDataKey on this resource because no identity-based policy allows\n the kms:GenerateDataKey action\n");
+    }
+    let out = child.wait_with_output().expect("finishes");
+    assert_eq!(out.status.code(), Some(0));
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert!(s.contains("XA004"), "{s}");
+    assert!(s.contains("--destination s3://bob-staging-bucket"), "{s}");
+}
