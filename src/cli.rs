@@ -93,6 +93,9 @@ pub struct InitArgs {
     /// The destination key ARN (B's key).
     #[arg(long, value_name = "ARN")]
     pub destination_key: Option<String>,
+    /// The identity that will assume the role (default: any principal of B that IAM allows).
+    #[arg(long, value_name = "ARN")]
+    pub caller: Option<String>,
     /// Write the documents into this directory (default: print them).
     #[arg(short, long, value_name = "DIR")]
     pub output: Option<PathBuf>,
@@ -241,8 +244,11 @@ pub struct SimulateArgs {
 
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
-    /// A check id (XA003) or slug, or the text of an AccessDenied error.
+    /// A check id (XA003) or slug, or the text of an AccessDenied error (`-`: read it from standard input).
     pub what: String,
+    /// Output format (for error text).
+    #[arg(long, value_enum, default_value_t = LintFormat::Text)]
+    pub format: LintFormat,
 }
 
 pub fn main() -> ExitCode {
@@ -264,14 +270,17 @@ pub fn main() -> ExitCode {
         Command::Doctor(a) => doctor(a),
         Command::Snapshot(a) => snapshot(a),
         Command::Simulate(a) => simulate(a),
-        Command::Explain(a) => explain(&a.what),
+        Command::Explain(a) => explain(&a.what, a.format == LintFormat::Json),
         Command::Checks => checks(),
         Command::Lint(a) => exit::code(crate::lint::run(&a)),
         Command::Init(a) => exit::code(crate::init::run(&a)),
         Command::Completions(a) => {
             use clap::CommandFactory;
             let mut cmd = Cli::command();
-            clap_complete::generate(a.shell, &mut cmd, "xacct", &mut std::io::stdout());
+            // into memory first: clap_complete panics on a write error (a closed pipe)
+            let mut out = Vec::new();
+            clap_complete::generate(a.shell, &mut cmd, "xacct", &mut out);
+            let _ = std::io::stdout().write_all(&out);
             ExitCode::SUCCESS
         }
         Command::Man => {
@@ -408,12 +417,12 @@ fn snapshot(a: SnapshotArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn explain(what: &str) -> ExitCode {
+fn explain(what: &str, json: bool) -> ExitCode {
     if let Some(c) = crate::checks::lookup(what) {
         print!("{}", c.doc);
         return ExitCode::SUCCESS;
     }
-    exit::code(crate::explain_error::run(what))
+    exit::code(crate::explain_error::run_with(what, json))
 }
 
 fn checks() -> ExitCode {

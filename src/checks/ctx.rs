@@ -496,7 +496,12 @@ pub fn key_policy_command(key_arn: &str) -> String {
 }
 
 /// Evidence that points at a place in the snapshot that is not a policy.
-pub fn pointer_evidence(document: String, account: Option<String>, pointer: String, note: String) -> Evidence {
+pub fn pointer_evidence(
+    document: String,
+    account: Option<String>,
+    pointer: String,
+    note: String,
+) -> Evidence {
     Evidence {
         document,
         account,

@@ -6,10 +6,12 @@
 pub mod condition;
 pub mod context;
 pub mod eval;
+pub mod lint;
 pub mod matching;
 pub mod model;
 pub mod parse;
 pub mod principal;
+pub mod restype;
 pub mod service;
 pub mod tri;
 
