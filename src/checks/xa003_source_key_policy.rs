@@ -181,7 +181,7 @@ fn one_key(c: &Ctx<'_>, key_arn: &str, reqs: &[PlannedRequest]) -> Finding {
             pass: format!("the key policy of {key_arn} lets {p} decrypt through S3"),
             grant_fix: &fix,
             corrected: Some(stmt),
-            corrected_command: Some(super::ctx::key_policy_command(&key_arn)),
+            corrected_command: Some(super::ctx::key_policy_command(key_arn)),
         },
     );
     if f.status == Status::Fail && key.is_aws_managed() == Some(true) {
