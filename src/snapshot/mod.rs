@@ -2,6 +2,7 @@
 
 pub mod load;
 pub mod model;
+pub mod redact;
 
 pub use load::{load_bytes, load_str};
 pub use model::Snapshot;
