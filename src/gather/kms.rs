@@ -69,7 +69,13 @@ pub async fn read_key(
         return Err(format!("kms:DescribeKey on {id} returned no key ARN"));
     };
     let policy = async {
-        match kms.get_key_policy().key_id(&arn).policy_name("default").send().await {
+        match kms
+            .get_key_policy()
+            .key_id(&arn)
+            .policy_name("default")
+            .send()
+            .await
+        {
             Ok(out) => Field::Value(
                 out.policy()
                     .map(|p| docs::key_policy(&owner.account, &arn, p.to_string())),

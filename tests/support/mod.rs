@@ -50,8 +50,7 @@ impl Moto {
             .filter(|p| p.is_file())
             .or_else(|| which("python3"))
             .expect("python3 next to moto_server");
-        let launcher =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/moto_server.py");
+        let launcher = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/moto_server.py");
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
@@ -134,9 +133,15 @@ pub fn config(endpoint: &str, c: &Creds) -> SdkConfig {
         .region(Region::new(REGION))
         .endpoint_url(endpoint)
         .http_client(http_client())
-        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(
-            Credentials::new(&c.key, &c.secret, c.token.clone(), None, "test"),
-        ))
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(Credentials::new(
+                &c.key,
+                &c.secret,
+                c.token.clone(),
+                None,
+                "test",
+            )),
+        )
         .build()
 }
 
@@ -262,11 +267,15 @@ async fn provision_account(cfg: &SdkConfig, acct: &str, a: &Value) {
             }
             match k["state"].as_str() {
                 Some("Disabled") => {
-                    kms.disable_key().key_id(arn).send().await.expect("DisableKey");
+                    kms.disable_key()
+                        .key_id(key_uuid(arn))
+                        .send()
+                        .await
+                        .expect("DisableKey");
                 }
                 Some("PendingDeletion") => {
                     kms.schedule_key_deletion()
-                        .key_id(arn)
+                        .key_id(key_uuid(arn))
                         .pending_window_in_days(7)
                         .send()
                         .await
@@ -377,11 +386,7 @@ async fn provision_bucket(s3c: &aws_sdk_s3::Client, _acct: &str, name: &str, bk:
         let marker = b"XACCT-OBJECT-PAYLOAD";
         let n = marker.len().min(size);
         body[..n].copy_from_slice(&marker[..n]);
-        let mut req = s3c
-            .put_object()
-            .bucket(name)
-            .key(key)
-            .body(body.into());
+        let mut req = s3c.put_object().bucket(name).key(key).body(body.into());
         if let Some(e) = o["encryption"].as_object() {
             let alg = e["algorithm"].as_str().unwrap_or("AES256");
             req = req.server_side_encryption(alg.into());
@@ -403,8 +408,8 @@ async fn provision_bucket(s3c: &aws_sdk_s3::Client, _acct: &str, name: &str, bk:
         if let Some(k) = e.get("kms_key").and_then(Value::as_str) {
             d = d.kms_master_key_id(k);
         }
-        let mut rule =
-            ServerSideEncryptionRule::builder().apply_server_side_encryption_by_default(d.build().expect("sse"));
+        let mut rule = ServerSideEncryptionRule::builder()
+            .apply_server_side_encryption_by_default(d.build().expect("sse"));
         if let Some(bkey) = e.get("bucket_key").and_then(Value::as_bool) {
             rule = rule.bucket_key_enabled(bkey);
         }
