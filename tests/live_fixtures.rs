@@ -150,7 +150,12 @@ pub fn compare(fixture: &Value, got: &Value, source_bucket: &str) -> Vec<String>
             let gk = &ga["keys"][arn];
             if fk.get("unreadable").is_some() {
                 for f in ["call", "error"] {
-                    cmp(&mut p, &format!("key {arn} unreadable {f}"), &fk["unreadable"][f], &gk["unreadable"][f]);
+                    cmp(
+                        &mut p,
+                        &format!("key {arn} unreadable {f}"),
+                        &fk["unreadable"][f],
+                        &gk["unreadable"][f],
+                    );
                 }
                 continue;
             }
