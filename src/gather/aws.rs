@@ -204,7 +204,7 @@ fn fatal(side: Side, f: &Failure, config: &SdkConfig) -> GatherError {
 
 /// The role session the probes run as.
 pub enum RoleSession {
-    Ready(Account),
+    Ready(Box<Account>),
     /// Why the doctor could not act as the role (a note, not a probe: the
     /// identity running xacct need not be the one that runs the copy).
     Unavailable(String),
@@ -228,7 +228,7 @@ pub async fn role_session(b: &Account, role_arn: &str) -> RoleSession {
     if is_role {
         let mut me = b.clone();
         me.side = Side::Role;
-        return RoleSession::Ready(me);
+        return RoleSession::Ready(Box::new(me));
     }
     let out = match b
         .sts()
@@ -270,13 +270,13 @@ pub async fn role_session(b: &Account, role_arn: &str) -> RoleSession {
         .to_builder()
         .credentials_provider(SharedCredentialsProvider::new(creds))
         .build();
-    RoleSession::Ready(Account {
+    RoleSession::Ready(Box::new(Account {
         side: Side::Role,
         config,
         account: role_acct.to_string(),
         arn: user.arn().to_string(),
         log: b.log.clone(),
-    })
+    }))
 }
 
 impl Account {

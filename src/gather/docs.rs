@@ -126,4 +126,66 @@ mod tests {
             "/accounts/222222222222/roles/R/managed_policies/arn:aws:iam::222222222222:policy~1a~1b"
         );
     }
+
+    /// A gathered document and the same document loaded from a snapshot file
+    /// are the same: parsed alike, same pointer, same title.
+    #[test]
+    fn gathered_documents_equal_loaded_ones() {
+        let p = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::alice-data/*"}]}"#;
+        let id = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
+        let key = "arn:aws:kms:us-west-2:111111111111:key/8d3a6f2e-41b7-4c5e-9f0a-2b6c7d1e9a34";
+        let managed = "arn:aws:iam::222222222222:policy/path/Copy";
+        let s = |t: &str| serde_json::Value::String(t.to_string());
+        let text = serde_json::json!({
+            "format": "xacct-snapshot/1",
+            "copy": {"source": "s3://alice-data", "destination": "s3://bob-data",
+                     "principal": "arn:aws:iam::222222222222:role/R"},
+            "accounts": {
+                "111111111111": {
+                    "buckets": {"alice-data": {"policy": s(p)}},
+                    "keys": {key: {"policy": s(p)}}
+                },
+                "222222222222": {
+                    "roles": {"R": {
+                        "trust_policy": s(p),
+                        "inline_policies": {"in/line": s(id)},
+                        "managed_policies": {managed: s(id)},
+                        "permissions_boundary": s(id)
+                    }}
+                }
+            }
+        })
+        .to_string();
+        let snap = crate::snapshot::load_str("t", &text).expect("loads");
+        let a = &snap.accounts["111111111111"];
+        let bucket = a.buckets["alice-data"].value().expect("bucket");
+        assert_eq!(
+            bucket.policy.value().and_then(|d| d.as_ref()),
+            Some(&bucket_policy("111111111111", "alice-data", p.into()))
+        );
+        let k = a.keys[key].value().expect("key");
+        assert_eq!(
+            k.policy.value().and_then(|d| d.as_ref()),
+            Some(&key_policy("111111111111", key, p.into()))
+        );
+        let r = snap.accounts["222222222222"].roles["R"]
+            .value()
+            .expect("role");
+        assert_eq!(
+            r.trust_policy.value(),
+            Some(&trust_policy("222222222222", "R", p.into()))
+        );
+        assert_eq!(
+            r.inline_policies.value().and_then(|m| m["in/line"].value()),
+            Some(&inline_policy("222222222222", "R", "in/line", id.into()))
+        );
+        assert_eq!(
+            r.managed_policies.value().and_then(|m| m[managed].value()),
+            Some(&managed_policy("222222222222", "R", managed, id.into()))
+        );
+        assert_eq!(
+            r.permissions_boundary.value().and_then(|d| d.as_ref()),
+            Some(&boundary("222222222222", "R", id.into()))
+        );
+    }
 }

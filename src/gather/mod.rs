@@ -103,7 +103,7 @@ async fn gather(copy: CopySpec, args: &AwsArgs) -> Result<Snapshot, GatherError>
         None
     } else {
         match aws::role_session(&b, &copy.principal).await {
-            RoleSession::Ready(r) => Some(r),
+            RoleSession::Ready(r) => Some(*r),
             RoleSession::Unavailable(why) => {
                 notes.push(why);
                 None
@@ -413,9 +413,10 @@ async fn gather(copy: CopySpec, args: &AwsArgs) -> Result<Snapshot, GatherError>
                     }
                 }
                 if a_canon.is_none() && !rc.owners.is_empty() {
-                    notes.push(format!(
+                    notes.push(
                         "the census could not tell which objects account A owns (its canonical id was not read): foreign_owned counts only objects owned by B"
-                    ));
+                            .to_string(),
+                    );
                 }
                 c
             });
