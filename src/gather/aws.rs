@@ -216,8 +216,13 @@ pub fn role_name(arn: &str) -> &str {
 }
 
 /// Act as the role: B's identity when it already is a session of the role,
-/// otherwise an STS AssumeRole with session name `xacct-doctor`.
-pub async fn role_session(b: &Account, role_arn: &str) -> RoleSession {
+/// otherwise an STS AssumeRole with session name `xacct-doctor` (and the
+/// copy's session policy, so that the probes meet the same limits).
+pub async fn role_session(
+    b: &Account,
+    role_arn: &str,
+    session_policy: Option<&str>,
+) -> RoleSession {
     let name = role_name(role_arn);
     let role_acct = crate::snapshot::load::role_account(role_arn).unwrap_or("");
     let is_role = b.account == role_acct
@@ -235,6 +240,7 @@ pub async fn role_session(b: &Account, role_arn: &str) -> RoleSession {
         .assume_role()
         .role_arn(role_arn)
         .role_session_name("xacct-doctor")
+        .set_policy(session_policy.map(str::to_string))
         .send()
         .await
     {

@@ -102,7 +102,11 @@ async fn gather(copy: CopySpec, args: &AwsArgs) -> Result<Snapshot, GatherError>
         notes.push("no probes were made (--no-probes)".into());
         None
     } else {
-        match aws::role_session(&b, &copy.principal).await {
+        let session_policy = copy.session_policy.as_ref().map(|d| match &d.raw {
+            crate::snapshot::model::RawPolicy::Text(t) => t.clone(),
+            crate::snapshot::model::RawPolicy::Json(v) => v.to_string(),
+        });
+        match aws::role_session(&b, &copy.principal, session_policy.as_deref()).await {
             RoleSession::Ready(r) => Some(*r),
             RoleSession::Unavailable(why) => {
                 notes.push(why);
@@ -306,12 +310,31 @@ async fn gather(copy: CopySpec, args: &AwsArgs) -> Result<Snapshot, GatherError>
         for key in &gets {
             out.push(probes::decrypt_test(r, &src.bucket, Some(&src_region), key).await);
         }
-        let src_context = |o: Option<&String>| match o {
-            Some(k) => format!("arn:aws:s3:::{}/{k}", src.bucket),
-            None => src.bucket_arn(),
+        // the encryption context S3 would send for an object under each key:
+        // the object ARN, or the bucket ARN with a Bucket Key
+        let context_for = |key: &str| -> String {
+            let objs = match sample.as_ref().map(|s| &s.objects) {
+                Some(Field::Value(objs)) => Some(objs),
+                _ => None,
+            };
+            objs.into_iter()
+                .flatten()
+                .find_map(|(name, o)| {
+                    let e = o.value()?.encryption.as_ref()?;
+                    (e.kms_key.as_deref() == Some(key)).then(|| {
+                        if e.bucket_key == Some(true) {
+                            src.bucket_arn()
+                        } else {
+                            format!("{}/{name}", src.bucket_arn())
+                        }
+                    })
+                })
+                .unwrap_or_else(|| {
+                    format!("{}/{}xacct-example-object", src.bucket_arn(), src.prefix)
+                })
         };
         for k in src_keys.iter().filter(|k| kms::arn_parts(k).is_some()) {
-            out.push(probes::decrypt_dry_run(r, k, &src_context(gets.first())).await);
+            out.push(probes::decrypt_dry_run(r, k, &context_for(k)).await);
         }
         out
     };
