@@ -608,3 +608,38 @@ fn a_profile_of_the_wrong_account_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2), "{o}{e}");
     one_line_cause_and_hint(&e);
 }
+
+#[test]
+fn a_hanging_endpoint_stops_at_the_timeout() {
+    // accepts connections and never answers
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let hold = std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in listener.incoming().take(8).flatten() {
+            held.push(s);
+        }
+        std::thread::sleep(Duration::from_secs(20));
+    });
+    let (_s, mut cmd) = quick("hang");
+    let start = Instant::now();
+    let out = cmd
+        .env("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{port}"))
+        .env("AWS_ACCESS_KEY_ID", "AKIAXACCTHANGING0001")
+        .env("AWS_SECRET_ACCESS_KEY", "hanging-secret")
+        .env("AWS_REGION", "us-west-2")
+        .args(COPY)
+        .args(["--timeout", "2"])
+        .output()
+        .expect("xacct runs");
+    let (o, e) = text(&out);
+    assert_eq!(out.status.code(), Some(4), "{o}{e}");
+    assert!(e.contains("gave up after 2 s"), "{e}");
+    one_line_cause_and_hint(&e);
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        start.elapsed()
+    );
+    drop(hold);
+}

@@ -171,6 +171,25 @@ async fn gather(copy: CopySpec, args: &AwsArgs) -> Result<Snapshot, GatherError>
         )
         .await;
         probes.extend(sample.probes.iter().cloned());
+        // the role may not list: the probe says so; A's credentials still
+        // tell what the objects are
+        if as_probe
+            && sample.objects.unreadable().is_some()
+            && let Some(a) = &a
+        {
+            let by_a = s3::sample(
+                a,
+                false,
+                &src.bucket,
+                &src.prefix,
+                src_region.as_deref(),
+                args.sample,
+                args.census,
+                args.concurrency,
+            )
+            .await;
+            return (src_region, Some(by_a), probes);
+        }
         (src_region, Some(sample), probes)
     };
     let dst_head = async {
