@@ -426,3 +426,8 @@ fn destination_bucket_policy_is_gathered() {
 fn undescribable_key_is_an_unreadable_marker() {
     round_trip("unknown-destination-key-unreadable.json");
 }
+
+#[test]
+fn probes_send_the_request_payer_header_the_copy_sends() {
+    round_trip("xa016-pass-requester-pays-header.json");
+}

@@ -118,6 +118,10 @@ async fn gather(copy: CopySpec, args: &AwsArgs) -> Result<Snapshot, GatherError>
     let src = &copy.source;
     let dst = &copy.destination;
     let mut probes: Vec<Probe> = Vec::new();
+    // the probes send what the copy sends
+    let payer = copy
+        .header("x-amz-request-payer")
+        .is_some_and(|v| v.eq_ignore_ascii_case("requester"));
 
     // Phase 1: everything that does not depend on another read.
     let role_read = iam::read_role(&b, &copy.principal);
@@ -162,6 +166,7 @@ async fn gather(copy: CopySpec, args: &AwsArgs) -> Result<Snapshot, GatherError>
         let sample = s3::sample(
             who,
             as_probe,
+            as_probe && payer,
             &src.bucket,
             &src.prefix,
             src_region.as_deref(),
@@ -179,6 +184,7 @@ async fn gather(copy: CopySpec, args: &AwsArgs) -> Result<Snapshot, GatherError>
         {
             let by_a = s3::sample(
                 a,
+                false,
                 false,
                 &src.bucket,
                 &src.prefix,
@@ -327,7 +333,7 @@ async fn gather(copy: CopySpec, args: &AwsArgs) -> Result<Snapshot, GatherError>
             }
         }
         for key in &gets {
-            out.push(probes::decrypt_test(r, &src.bucket, Some(&src_region), key).await);
+            out.push(probes::decrypt_test(r, &src.bucket, Some(&src_region), key, payer).await);
         }
         // the encryption context S3 would send for an object under each key:
         // the object ARN, or the bucket ARN with a Bucket Key

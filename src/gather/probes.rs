@@ -26,15 +26,19 @@ fn probe(who: &Account, call: &str, target: String, detail: &str, outcome: Outco
 
 /// GetObject `Range: bytes=0-0`: S3 decrypts the object with its KMS key as
 /// the role. The byte is never read: the body is dropped.
-pub async fn decrypt_test(role: &Account, bucket: &str, region: Option<&str>, key: &str) -> Probe {
-    let res = role
-        .s3(region)
-        .get_object()
-        .bucket(bucket)
-        .key(key)
-        .range("bytes=0-0")
-        .send()
-        .await;
+pub async fn decrypt_test(
+    role: &Account,
+    bucket: &str,
+    region: Option<&str>,
+    key: &str,
+    payer: bool,
+) -> Probe {
+    let s3 = role.s3(region);
+    let mut req = s3.get_object().bucket(bucket).key(key).range("bytes=0-0");
+    if payer {
+        req = req.request_payer(aws_sdk_s3::types::RequestPayer::Requester);
+    }
+    let res = req.send().await;
     let outcome = match res {
         Ok(out) => {
             drop(out.body);

@@ -17,12 +17,22 @@ use crate::snapshot::model::{
 /// or a redirect). `Err` when the bucket does not exist or HeadBucket failed
 /// without naming a region.
 pub async fn head_bucket(who: &Account, bucket: &str) -> (Option<String>, Result<(), Failure>) {
-    match who.s3(None).head_bucket().bucket(bucket).send().await {
-        Ok(out) => (out.bucket_region().map(str::to_string), Ok(())),
-        Err(e) => {
-            let f = Failure::from_sdk(&e).not_found_as("NoSuchBucket");
-            (f.bucket_region.clone(), Err(f))
+    let first = match who.s3(None).head_bucket().bucket(bucket).send().await {
+        Ok(out) => return (out.bucket_region().map(str::to_string), Ok(())),
+        Err(e) => Failure::from_sdk(&e).not_found_as("NoSuchBucket"),
+    };
+    // a bucket of another region answers with a redirect that names it: ask there
+    match first.bucket_region.clone() {
+        Some(r) if r != who.region() && matches!(first.status, Some(301 | 400)) => {
+            match who.s3(Some(&r)).head_bucket().bucket(bucket).send().await {
+                Ok(_) => (Some(r), Ok(())),
+                Err(e) => {
+                    let f = Failure::from_sdk(&e).not_found_as("NoSuchBucket");
+                    (f.bucket_region.clone().or(Some(r)), Err(f))
+                }
+            }
         }
+        region => (region, Err(first)),
     }
 }
 
@@ -202,9 +212,11 @@ fn probe(who: &Account, call: &str, target: String, detail: String, outcome: Out
 }
 
 /// List under the prefix: up to `limit` keys (all of them when `None`).
+#[allow(clippy::too_many_arguments)]
 async fn list(
     who: &Account,
     as_probe: bool,
+    payer: bool,
     bucket: &str,
     prefix: &str,
     region: Option<&str>,
@@ -221,6 +233,9 @@ async fn list(
             .bucket(bucket)
             .fetch_owner(true)
             .set_max_keys(page);
+        if payer {
+            req = req.request_payer(aws_sdk_s3::types::RequestPayer::Requester);
+        }
         if !prefix.is_empty() {
             req = req.prefix(prefix);
         }
@@ -283,16 +298,24 @@ fn restore_state(header: Option<&str>) -> Option<String> {
 }
 
 /// HeadObject: what the copy will meet (encryption, key, Bucket Key, storage class, restore).
-async fn head(s3: &aws_sdk_s3::Client, bucket: &str, l: &Listed) -> Result<Object, Failure> {
-    let out = s3
-        .head_object()
-        .bucket(bucket)
-        .key(&l.key)
-        .send()
-        .await
-        .map_err(|e| Failure::from_sdk(&e).not_found_as("NoSuchKey"))?;
-    let encryption = if let Some(alg) = out.sse_customer_algorithm() {
-        let _ = alg;
+async fn head(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    l: &Listed,
+    payer: bool,
+) -> Result<Object, Failure> {
+    let mut req = s3.head_object().bucket(bucket).key(&l.key);
+    if payer {
+        req = req.request_payer(aws_sdk_s3::types::RequestPayer::Requester);
+    }
+    let out = req.send().await.map_err(|e| {
+        let mut f = Failure::from_sdk(&e).not_found_as("NoSuchKey");
+        if f.status == Some(400) && f.message.is_empty() {
+            f.message = "HeadObject answered 400 Bad Request, as S3 does for an SSE-C object read without its key".into();
+        }
+        f
+    })?;
+    let encryption = if out.sse_customer_algorithm().is_some() {
         Some(Encryption {
             algorithm: "SSE-C".into(),
             kms_key: None,
@@ -337,11 +360,13 @@ async fn head(s3: &aws_sdk_s3::Client, bucket: &str, l: &Listed) -> Result<Objec
 }
 
 /// List and head `sample` objects under the prefix (as the role: each call is
-/// a probe; as A: plain reads), and with `census` every object.
+/// a probe; as A: plain reads), and with `census` every object. `payer`: send
+/// `x-amz-request-payer: requester`, as the copy does.
 #[allow(clippy::too_many_arguments)]
 pub async fn sample(
     who: &Account,
     as_probe: bool,
+    payer: bool,
     bucket: &str,
     prefix: &str,
     region: Option<&str>,
@@ -351,7 +376,18 @@ pub async fn sample(
 ) -> Sample {
     let mut probes = Vec::new();
     let limit = if census { None } else { Some(n.max(1)) };
-    let listed = match list(who, as_probe, bucket, prefix, region, limit, &mut probes).await {
+    let listed = match list(
+        who,
+        as_probe,
+        payer,
+        bucket,
+        prefix,
+        region,
+        limit,
+        &mut probes,
+    )
+    .await
+    {
         Ok(l) => l,
         Err(f) => {
             return Sample {
@@ -372,7 +408,7 @@ pub async fn sample(
         futures::stream::iter(to_head.iter().enumerate())
             .map(|(i, l)| {
                 let s3 = &s3;
-                async move { (i, head(s3, bucket, l).await) }
+                async move { (i, head(s3, bucket, l, payer).await) }
             })
             .buffer_unordered(concurrency.clamp(1, 256))
             .collect()
