@@ -343,3 +343,47 @@ impl Account {
         aws_sdk_kms::Client::from_conf(b.build())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failure(code: &str, kind: Kind, status: Option<u16>) -> Failure {
+        Failure {
+            code: code.into(),
+            message: "m".into(),
+            status,
+            bucket_region: None,
+            kind,
+        }
+    }
+
+    #[test]
+    fn the_first_call_tells_why_aws_cannot_be_used() {
+        let cfg = SdkConfig::builder()
+            .region(Region::new("us-west-2"))
+            .build();
+        let unreachable = fatal(Side::B, &failure("NetworkError", Kind::Network, None), &cfg);
+        assert!(matches!(unreachable, GatherError::Unreachable { .. }));
+        assert!(unreachable.to_string().contains("AWS STS in us-west-2"));
+        let expired = fatal(
+            Side::A,
+            &failure("ExpiredToken", Kind::Service, Some(403)),
+            &cfg,
+        );
+        assert!(matches!(expired, GatherError::Credentials { .. }));
+        assert!(expired.to_string().contains("account A (--source-profile)"));
+        assert_eq!(expired.exit_code(), crate::exit::AWS);
+        assert!(expired.hint().is_some());
+        let no_creds = fatal(Side::B, &failure("ClientError", Kind::Client, None), &cfg);
+        assert!(matches!(no_creds, GatherError::Credentials { .. }));
+    }
+
+    #[test]
+    fn role_names_drop_the_path() {
+        assert_eq!(
+            role_name("arn:aws:iam::222222222222:role/team/Copy"),
+            "Copy"
+        );
+    }
+}
