@@ -166,8 +166,11 @@ pub struct AwsArgs {
     #[arg(long, default_value_t = 5)]
     pub sample: usize,
     /// Also test writes: CreateMultipartUpload + AbortMultipartUpload on the destination.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "no_probes")]
     pub probe_writes: bool,
+    /// Read the documents only: do not act as the role (no AssumeRole, no probes).
+    #[arg(long)]
+    pub no_probes: bool,
     /// List and HeadObject every source object (aggregated into `census`).
     #[arg(long)]
     pub census: bool,
@@ -412,6 +415,9 @@ fn snapshot(a: SnapshotArgs) -> ExitCode {
     };
     if let Err(e) = std::fs::write(&a.output, text) {
         return input_error(format!("cannot write {}: {e}", a.output.display()));
+    }
+    for n in &snap.notes {
+        eprintln!("note: {n}");
     }
     eprintln!("wrote {}", a.output.display());
     ExitCode::SUCCESS

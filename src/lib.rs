@@ -10,6 +10,7 @@ pub mod cli;
 pub mod diag;
 pub mod exit;
 pub mod explain_error;
+pub mod gather;
 pub mod init;
 pub mod json;
 pub mod lint;

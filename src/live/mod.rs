@@ -9,21 +9,51 @@ use crate::json::Span;
 use crate::policy::{CtxValue, ParseOptions, PolicyKind, Source};
 use crate::snapshot::model::{CopySpec, Method, PolicyDoc, RawPolicy, S3Location, Snapshot};
 
-/// Why a live run could not read AWS.
+/// Why a live run could not read AWS: each is one line, with a hint.
 #[derive(Debug, thiserror::Error)]
 pub enum GatherError {
-    #[error("live mode is not available in this build")]
-    Unavailable,
+    #[error("no AWS region for {what}")]
+    Region { what: String },
+    #[error("the credentials for {what} are missing or unusable: {cause}")]
+    Credentials { what: String, cause: String },
+    #[error("cannot reach {endpoint}: {cause}")]
+    Unreachable { endpoint: String, cause: String },
+    #[error("gave up after {seconds} s (--timeout)")]
+    Timeout { seconds: u64 },
+    #[error(
+        "--profile is {identity} in account {account}, but the copying role {role} is in another account"
+    )]
+    WrongAccount {
+        identity: String,
+        account: String,
+        role: String,
+    },
     #[error("{0}")]
     Aws(String),
 }
 
 impl GatherError {
     pub fn exit_code(&self) -> u8 {
-        crate::exit::AWS
+        match self {
+            GatherError::WrongAccount { .. } => crate::exit::INPUT,
+            _ => crate::exit::AWS,
+        }
     }
     pub fn hint(&self) -> Option<String> {
-        None
+        Some(match self {
+            GatherError::Region { .. } => {
+                "pass --region, or set AWS_REGION or a region in the profile".into()
+            }
+            GatherError::Credentials { .. } => "check the profile (--profile for B, --source-profile for A): run `aws sts get-caller-identity --profile NAME`, `aws sso login` if the session expired, or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY".into(),
+            GatherError::Unreachable { .. } => "check the network, a proxy, or AWS_ENDPOINT_URL; or run `xacct doctor --snapshot FILE` offline".into(),
+            GatherError::Timeout { .. } => {
+                "raise --timeout, or lower --sample / drop --census".into()
+            }
+            GatherError::WrongAccount { .. } => {
+                "--profile must be account B, the account of --role-arn (the destination)".into()
+            }
+            GatherError::Aws(_) => return None,
+        })
     }
 }
 
@@ -165,7 +195,7 @@ pub fn copy_spec(a: &CopyArgs) -> Result<CopySpec, Problems> {
     }
 }
 
-/// Read both accounts into a snapshot.
-pub fn gather(_copy: CopySpec, _aws: &AwsArgs) -> Result<Snapshot, GatherError> {
-    Err(GatherError::Unavailable)
+/// Read both accounts into a snapshot (the AWS I/O is in `gather/`).
+pub fn gather(copy: CopySpec, aws: &AwsArgs) -> Result<Snapshot, GatherError> {
+    crate::gather::run(copy, aws)
 }
