@@ -131,7 +131,7 @@ pub fn run(c: &Ctx<'_>) -> Finding {
             format!("add to the bucket policy of {bucket_name} in account A"),
         ))
     };
-    link_finding(
+    let f = link_finding(
         c,
         &j,
         &docs,
@@ -147,5 +147,38 @@ pub fn run(c: &Ctx<'_>) -> Finding {
             corrected: Some(json!(all_statements)),
             corrected_command: Some(super::ctx::bucket_policy_command(&src.bucket)),
         },
-    )
+    );
+    if f.status != Status::Pass || c.plan.same_account() {
+        return f;
+    }
+    // Block Public Access: with RestrictPublicBuckets, a bucket whose policy is
+    // public admits no other account at all (S3 User Guide, "The meaning of public").
+    let restricts = matches!(
+        &bucket.public_access_block,
+        Field::Value(Some(pab)) if pab.restrict_public_buckets == Some(true)
+    );
+    if restricts && let Some(st) = crate::policy::public::public_statement(&doc.policy) {
+        let mut f = Finding::new(
+            ID,
+            Status::Fail,
+            format!(
+                "{} blocks public access (RestrictPublicBuckets) and its policy is public (statement {}): S3 refuses every other account, {p} included",
+                src.bucket, st.pointer
+            ),
+        );
+        f.evidence = vec![super::ctx::statement_evidence(
+            doc,
+            &st.pointer,
+            "grants to a principal that is not fixed (\"*\" without a fixed-value condition): the policy is public".into(),
+        )];
+        f.fix = Some(super::Fix {
+            summary: "name the principals with fixed values (the role ARN, an account id, or \"*\" with a fixed aws:PrincipalOrgID/aws:PrincipalAccount/aws:SourceVpce condition), so the policy is no longer public".into(),
+            account: c.plan.a.clone(),
+            document: doc.title.clone(),
+            statement: Some(json!(all_statements)),
+            command: Some(super::ctx::bucket_policy_command(&src.bucket)),
+        });
+        return f;
+    }
+    f
 }

@@ -11,6 +11,7 @@ pub mod matching;
 pub mod model;
 pub mod parse;
 pub mod principal;
+pub mod public;
 pub mod restype;
 pub mod service;
 pub mod tri;
