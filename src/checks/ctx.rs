@@ -163,6 +163,14 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// The destination bucket was read and does not exist (XA005 reports it).
+    pub fn destination_missing(&self) -> bool {
+        matches!(
+            self.bucket(&self.s.copy.destination.bucket),
+            Found::Missing(_)
+        )
+    }
+
     pub fn role_not_found(&self) -> bool {
         matches!(self.role(), Found::Missing(_))
     }

@@ -3,6 +3,7 @@
 //! returns a [`Finding`]. Dependencies and `skip` as the catalog says.
 
 pub mod ctx;
+mod locate;
 pub mod plan;
 
 mod xa001_role_exists;
@@ -407,6 +408,7 @@ pub fn run_all(s: &Snapshot) -> Vec<Finding> {
     }
     // XA014: when a probe contradicts a link static analysis passed, say so.
     xa014_live_probes::annotate(&mut out);
+    locate::attach(s, &mut out);
     out
 }
 

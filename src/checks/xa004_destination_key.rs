@@ -20,6 +20,16 @@ const ID: &str = "XA004";
 
 pub fn run(c: &Ctx<'_>) -> Finding {
     let p = &c.plan.role_arn;
+    if c.destination_missing() && !matches!(c.plan.dest_key, DestKey::Key(_)) {
+        return Finding::new(
+            ID,
+            Status::Skip,
+            format!(
+                "the destination bucket {} does not exist (XA005)",
+                c.s.copy.destination.bucket
+            ),
+        );
+    }
     let key_arn = match &c.plan.dest_key {
         DestKey::Key(k) => k.clone(),
         DestKey::AwsManaged => {

@@ -21,6 +21,7 @@ pub fn run(c: &Ctx<'_>) -> Finding {
     let mut unknowns = Vec::new();
     match &c.plan.dest_key {
         DestKey::Key(k) => keys.push((k.clone(), "destination", c.plan.dst_region.as_deref())),
+        DestKey::Unknown(_) if c.destination_missing() => {}
         DestKey::Unknown(why) => unknowns.push(format!(
             "cannot tell which key encrypts the destination: {why}"
         )),

@@ -10,6 +10,16 @@ const ID: &str = "XA010";
 
 pub fn run(c: &Ctx<'_>) -> Finding {
     let dst = &c.s.copy.destination;
+    if c.destination_missing() {
+        return Finding::new(
+            ID,
+            Status::Skip,
+            format!(
+                "the destination bucket {} does not exist (XA005)",
+                dst.bucket
+            ),
+        );
+    }
     let b = &c.plan.b;
     let put_enc = |key: &str| Fix {
         summary: format!(
