@@ -57,6 +57,14 @@ pub struct CopySummary {
     pub source_account: Option<String>,
     pub destination_account: String,
     pub method: &'static str,
+    /// The KMS keys the source objects use (as sampled, or as declared).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub source_keys: Vec<String>,
+    /// The KMS key objects written into the destination get, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub destination_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub caller: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize)]
@@ -103,6 +111,12 @@ impl Report {
                 principal: s.copy.principal.clone(),
                 source_account: plan.a.clone(),
                 destination_account: plan.b.clone(),
+                source_keys: plan.source_keys.clone(),
+                destination_key: match &plan.dest_key {
+                    crate::checks::plan::DestKey::Key(k) => Some(k.clone()),
+                    _ => None,
+                },
+                caller: s.copy.caller.clone(),
                 method: match s.copy.method {
                     crate::snapshot::model::Method::Cli => "cli",
                     crate::snapshot::model::Method::GetPut => "get-put",
