@@ -41,37 +41,38 @@ fn levels<'a>(
             missing.push(format!("the {what}s: {}", u.describe()));
             None
         }
-        Field::NotRead => {
-            missing.push(format!("the {what}s were not read"));
-            None
-        }
+        // not read: snapshot.md says the checks that need it skip that part
+        Field::NotRead => None,
     }
 }
 
 enum Org<'a> {
-    NotRead(String),
+    NotRead,
+    Unreadable(String),
     None,
     In(&'a Organization),
 }
 
 fn org<'a>(c: &Ctx<'a>, account: Option<&str>) -> Org<'a> {
     let Some(id) = account else {
-        return Org::NotRead("the source account is not known".into());
+        return Org::NotRead;
     };
     match c.s.accounts.get(id).map(|a| &a.organization) {
         Some(Field::Value(Some(o))) => Org::In(o),
         Some(Field::Value(None)) => Org::None,
         Some(Field::Unreadable(u)) => {
-            Org::NotRead(format!("the organization of {id}: {}", u.describe()))
+            Org::Unreadable(format!("the organization of {id}: {}", u.describe()))
         }
-        _ => Org::NotRead(format!("the organization of account {id} was not read")),
+        _ => Org::NotRead,
     }
 }
 
 pub fn run(c: &Ctx<'_>) -> Finding {
     let b_org = org(c, Some(&c.plan.b));
     let a_org = org(c, c.plan.a.as_deref());
-    if matches!(b_org, Org::NotRead(_)) && matches!(a_org, Org::NotRead(_)) {
+    if !matches!(b_org, Org::In(_) | Org::None | Org::Unreadable(_))
+        && !matches!(a_org, Org::In(_) | Org::None | Org::Unreadable(_))
+    {
         return Finding::new(
             ID,
             Status::Skip,
@@ -79,32 +80,56 @@ pub fn run(c: &Ctx<'_>) -> Finding {
         );
     }
     let mut docs = Docs::default();
+    // what was not read is left out (snapshot.md: its checks skip), and said
+    let mut not_read = Vec::new();
     let scp = match &b_org {
-        Org::In(o) => levels(&o.scp, "service control policy", &mut docs.missing),
+        Org::In(o) => {
+            if o.scp.is_not_read() {
+                not_read.push("the SCPs of B's organization".to_string());
+            }
+            levels(&o.scp, "service control policy", &mut docs.missing)
+        }
         Org::None => None,
-        Org::NotRead(why) => {
+        Org::NotRead => {
+            not_read.push(format!("the organization of B ({})", c.plan.b));
+            None
+        }
+        Org::Unreadable(why) => {
             docs.missing.push(why.clone());
             None
         }
     };
-    fn rcp_of<'a>(o: &Org<'a>, missing: &mut Vec<String>) -> Levels<'a> {
+    fn rcp_of<'a>(
+        o: &Org<'a>,
+        who: &str,
+        missing: &mut Vec<String>,
+        not_read: &mut Vec<String>,
+    ) -> Levels<'a> {
         match o {
             Org::In(org) => {
+                if org.rcp.is_not_read() {
+                    not_read.push(format!("the RCPs of {who}'s organization"));
+                }
                 levels(&org.rcp, "resource control policy", missing).unwrap_or_default()
             }
             Org::None => Vec::new(),
-            Org::NotRead(why) => {
+            Org::NotRead => {
+                not_read.push(format!("the organization of {who}"));
+                Vec::new()
+            }
+            Org::Unreadable(why) => {
                 missing.push(why.clone());
                 Vec::new()
             }
         }
     }
-    let rcp_a = rcp_of(&a_org, &mut docs.missing);
+    let rcp_a = rcp_of(&a_org, "A", &mut docs.missing, &mut not_read);
     let rcp_b = if c.plan.same_account() {
         Vec::new()
     } else {
-        rcp_of(&b_org, &mut docs.missing)
+        rcp_of(&b_org, "B", &mut docs.missing, &mut not_read)
     };
+    not_read.dedup();
     docs.missing.dedup();
     for lv in scp.iter().flatten().chain(rcp_a.iter()).chain(rcp_b.iter()) {
         for d in lv {
@@ -167,6 +192,12 @@ pub fn run(c: &Ctx<'_>) -> Finding {
             corrected_command: None,
         },
     );
+    if !not_read.is_empty() && f.status != Status::Skip {
+        f.details.push(format!(
+            "not read, so not judged: {} (give xacct read access in that organization's management account, or add them to the snapshot)",
+            not_read.join(", ")
+        ));
+    }
     if f.status == Status::Fail
         && let Some(fix) = &mut f.fix
         && fix.command.is_none()
