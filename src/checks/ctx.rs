@@ -282,7 +282,24 @@ impl<'a> Ctx<'a> {
                 tri,
             });
         }
-        let mut tri = Tri::all(trials.iter().map(|t| t.tri));
+        // alternatives (one of them is made, which one is not known): agreeing
+        // alternatives decide, disagreeing ones make the outcome unknown
+        let mut groups: BTreeMap<u32, Vec<Tri>> = BTreeMap::new();
+        let mut singles = Vec::new();
+        for t in &trials {
+            match t.req.alternative {
+                0 => singles.push(t.tri),
+                g => groups.entry(g).or_default().push(t.tri),
+            }
+        }
+        let grouped = groups.values().map(|v| {
+            if v.iter().all(|t| *t == v[0]) {
+                v[0]
+            } else {
+                Tri::Unknown
+            }
+        });
+        let mut tri = Tri::all(singles.into_iter().chain(grouped));
         if !invalid.is_empty() {
             tri = Tri::False;
         }

@@ -45,6 +45,10 @@ pub struct PlannedRequest {
     pub object: Option<String>,
     /// A note for messages (e.g. "object written with a Bucket Key").
     pub note: String,
+    /// Requests of one group are alternatives: only one of them is made, and
+    /// the snapshot does not say which (an object's Bucket Key setting is not
+    /// known). 0: not an alternative.
+    pub alternative: u32,
 }
 
 impl PlannedRequest {
@@ -392,6 +396,7 @@ impl Plan {
             request: self.request("s3:ListBucket", src.bucket_arn(), owner, ctx),
             object: None,
             note: String::new(),
+            alternative: 0,
         });
         for o in &self.objects {
             let mut ctx = self.s3_context(s, owner, region);
@@ -410,6 +415,7 @@ impl Plan {
                 } else {
                     String::new()
                 },
+                alternative: 0,
             });
         }
         out
@@ -422,7 +428,7 @@ impl Plan {
         // cross-region copy the value S3 sends for the source key is not documented.
         let cross_region =
             matches!((&self.src_region, &self.dst_region), (Some(a), Some(b)) if a != b);
-        for o in &self.objects {
+        for (oi, o) in self.objects.iter().enumerate() {
             let Some(e) = &o.encryption else { continue };
             if !e.is_kms() {
                 continue;
@@ -435,13 +441,20 @@ impl Plan {
             } else {
                 self.src_region.as_deref().or(region_of_arn(&key))
             };
-            for (arn, note) in self.source_contexts(s, o) {
+            let contexts = self.source_contexts(s, o);
+            let group = if contexts.len() > 1 {
+                alternative_group(oi, 1)
+            } else {
+                0
+            };
+            for (arn, note) in contexts {
                 let ctx = self.kms_context(s, &key, via, &arn);
                 out.push(PlannedRequest {
                     step: Step::DecryptSource,
                     request: self.request("kms:Decrypt", key.clone(), account_of_arn(&key), ctx),
                     object: Some(o.key.clone()),
                     note: note.to_string(),
+                    alternative: group,
                 });
             }
         }
@@ -488,6 +501,7 @@ impl Plan {
                 } else {
                     String::new()
                 },
+                alternative: 0,
             });
         }
         out
@@ -511,12 +525,17 @@ impl Plan {
             });
         let via = self.dst_region.as_deref().or(region_of_arn(key));
         let mut out = Vec::new();
-        for o in &self.objects {
+        for (oi, o) in self.objects.iter().enumerate() {
             let obj_arn = format!("{}/{}", dst.bucket_arn(), dest_key_name(s, &o.key));
             let contexts: Vec<(String, &str)> = match bucket_key {
                 Some(true) => vec![(dst.bucket_arn(), "destination Bucket Key")],
                 Some(false) => vec![(obj_arn, "")],
                 None => vec![(obj_arn, ""), (dst.bucket_arn(), "with a Bucket Key")],
+            };
+            let (g_encrypt, g_decrypt) = if contexts.len() > 1 {
+                (alternative_group(oi, 2), alternative_group(oi, 3))
+            } else {
+                (0, 0)
             };
             for (arn, note) in contexts {
                 let ctx = self.kms_context(s, key, via, &arn);
@@ -530,6 +549,7 @@ impl Plan {
                     ),
                     object: Some(o.key.clone()),
                     note: note.to_string(),
+                    alternative: g_encrypt,
                 });
                 if o.multipart() {
                     let why = if o.size.is_none() {
@@ -542,6 +562,7 @@ impl Plan {
                         request: self.request("kms:Decrypt", key.clone(), account_of_arn(key), ctx),
                         object: Some(o.key.clone()),
                         note: why.to_string(),
+                        alternative: g_decrypt,
                     });
                 }
             }
@@ -557,6 +578,11 @@ impl Plan {
         v.extend(self.encrypt_requests(s));
         v
     }
+}
+
+/// A group id for alternative requests: one per object and kind of request.
+fn alternative_group(object_index: usize, kind: u32) -> u32 {
+    (object_index as u32) * 4 + kind
 }
 
 /// The destination object key for a source key (prefix replaced).

@@ -85,6 +85,7 @@ pub fn run(c: &Ctx<'_>) -> Finding {
         request: req,
         object: None,
         note: String::new(),
+        alternative: 0,
     }];
     let mut docs = Docs::default();
     docs.add(trust);

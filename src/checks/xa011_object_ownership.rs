@@ -80,10 +80,10 @@ pub fn run(c: &Ctx<'_>) -> Finding {
                 cs.foreign_owned, src.bucket
             ));
         }
-        let nothing_sampled = sampled.is_empty() && b.census.is_none();
+        // the bucket was read and holds no object under the prefix: nothing to own
+        let nothing_sampled = sampled.is_empty() && b.census.is_none() && !c.plan.objects_known;
         if (!owner_unknown.is_empty() || nothing_sampled) && !enforced && fails.is_empty() {
             match &b.ownership {
-                Field::Value(_) if nothing_sampled && c.plan.objects_known => {}
                 Field::Unreadable(u) => unknowns.push(format!(
                     "object owners unknown and the ownership controls of {}: {}",
                     src.bucket,
