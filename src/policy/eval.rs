@@ -71,8 +71,8 @@ impl Request {
     }
 
     fn is_kms_key(&self) -> bool {
-        let parts: Vec<&str> = self.resource.splitn(6, ':').collect();
-        parts.len() == 6 && parts[0] == "arn" && parts[2] == "kms" && parts[5].starts_with("key/")
+        crate::arn::Arn::parse(&self.resource)
+            .is_some_and(|a| a.service == "kms" && a.resource.starts_with("key/"))
     }
 }
 
@@ -525,10 +525,11 @@ fn grant_allows(grants: &[Grant], req: &Request) -> Tri {
 
 /// Decide one request.
 pub fn evaluate(req: &Request, set: &PolicySet<'_>) -> Decision {
-    let resource = service::effective_resource(&req.action, &req.resource);
+    let action_lc = req.action.to_lowercase();
+    let resource = service::effective_resource(&action_lc, &req.resource);
     let mut ev = Evaluator {
         req,
-        action_lc: req.action.to_lowercase(),
+        action_lc,
         resource,
         has_boundary: !set.boundaries.is_empty(),
         matched: Vec::new(),
