@@ -200,39 +200,14 @@ impl Reader<'_> {
     }
 
     fn context_value(&mut self, m: &Member) -> Option<CtxValue> {
-        let scalar = |n: &Node| -> Option<String> {
-            match &n.value {
-                Value::String(s) => Some(s.clone()),
-                Value::Bool(b) => Some(b.to_string()),
-                Value::Number(raw, _) => Some(raw.clone()),
-                _ => None,
-            }
-        };
-        match &m.value.value {
-            Value::Array(items) => {
-                let mut out = Vec::new();
-                for it in items {
-                    match scalar(it) {
-                        Some(s) => out.push(s),
-                        None => self.err(
-                            it.span,
-                            format!("values of `{}` must be strings, numbers or booleans", m.key),
-                        ),
-                    }
-                }
-                Some(CtxValue::Multi(out))
-            }
-            _ => match scalar(&m.value) {
-                Some(s) => Some(CtxValue::Single(s)),
-                None => {
-                    self.err(
-                        m.value.span,
-                        format!("context value of `{}` must be a string, list of strings, boolean or number", m.key),
-                    );
-                    None
-                }
-            },
-        }
+        CtxValue::from_json(&m.value)
+            .map_err(|span| {
+                self.err(
+                    span,
+                    format!("context value of `{}` must be a string, boolean or number, or a list of them", m.key),
+                )
+            })
+            .ok()
     }
 
     fn request(&mut self, n: &Node) -> Option<Request> {

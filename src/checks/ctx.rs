@@ -195,6 +195,67 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// A key and its policy, or the finding that says why there is nothing to
+    /// judge (the key does not exist, has no policy, or was not read).
+    pub fn key_and_policy(
+        &self,
+        id: &'static str,
+        side: &str,
+        key_arn: &str,
+    ) -> Result<(&'a Key, &'a PolicyDoc), super::Finding> {
+        use super::{Finding, Status};
+        let key = match self.key(key_arn) {
+            Found::Yes(k) => k,
+            Found::Missing(u) => {
+                return Err(Finding::new(
+                    id,
+                    Status::Fail,
+                    format!(
+                        "the {side} key {key_arn} does not exist ({}): nobody can use it",
+                        u.describe()
+                    ),
+                ));
+            }
+            Found::Unknown(why) => {
+                return Err(Finding::new(
+                    id,
+                    Status::Unknown,
+                    format!("cannot read the key policy of the {side} key {key_arn}: {why}"),
+                ));
+            }
+        };
+        match &key.policy {
+            Field::Value(Some(d)) => Ok((key, d)),
+            Field::Value(None) => Err(Finding::new(
+                id,
+                Status::Fail,
+                format!("the {side} key {key_arn} has no key policy: nobody is allowed to use it"),
+            )),
+            Field::Unreadable(u) => {
+                let f = Finding::new(
+                    id,
+                    Status::Unknown,
+                    format!(
+                        "the key policy of {key_arn} is unreadable: {}",
+                        u.describe()
+                    ),
+                );
+                Err(
+                    if self.plan.b.as_str() != crate::arn::account(key_arn).unwrap_or("") {
+                        f.detail("GetKeyPolicy is not available across accounts: ask the key's owner, or run with --source-profile")
+                    } else {
+                        f
+                    },
+                )
+            }
+            Field::NotRead => Err(Finding::new(
+                id,
+                Status::Unknown,
+                format!("the key policy of {key_arn} was not read"),
+            )),
+        }
+    }
+
     /// P's identity policies (inline and managed).
     pub fn identity_docs(&self) -> Docs<'a> {
         let mut d = Docs::default();

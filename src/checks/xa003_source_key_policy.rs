@@ -6,7 +6,7 @@ use serde_json::json;
 use crate::policy::eval::{Grant, PolicySet};
 use crate::snapshot::model::{Field, Key};
 
-use super::ctx::{Ctx, Docs, Found, LinkWords, Trial, Want, key_policy_fix, labeled, link_finding};
+use super::ctx::{Ctx, Docs, LinkWords, Trial, Want, key_policy_fix, labeled, link_finding};
 use super::plan::PlannedRequest;
 use super::{Finding, Status};
 
@@ -102,51 +102,16 @@ pub fn run(c: &Ctx<'_>) -> Finding {
 
 fn one_key(c: &Ctx<'_>, key_arn: &str, reqs: &[PlannedRequest]) -> Finding {
     let p = &c.plan.role_arn;
-    let key = match c.key(key_arn) {
-        Found::Yes(k) => k,
-        Found::Missing(u) => {
-            return Finding::new(
-                ID,
-                Status::Fail,
-                format!(
-                    "the source key {key_arn} does not exist ({}): nobody can decrypt its objects",
-                    u.describe()
-                ),
-            );
-        }
-        Found::Unknown(why) => {
-            return Finding::new(
-                ID,
-                Status::Unknown,
-                format!("cannot read the key policy of {key_arn}: {why}"),
-            );
-        }
-    };
-    let doc = match &key.policy {
-        Field::Value(Some(d)) => d,
-        Field::Value(None) => {
-            return Finding::new(
-                ID,
-                Status::Fail,
-                format!("the source key {key_arn} has no key policy: nobody is allowed to use it"),
-            )
-            .with_fix(Some(key_policy_fix(
+    let (key, doc) = match c.key_and_policy(ID, "source", key_arn) {
+        Ok(kd) => kd,
+        Err(f) if f.message.contains("has no key policy") => {
+            return f.with_fix(Some(key_policy_fix(
                 key_arn,
                 vec![decrypt_statement(c, key_arn)],
                 "give the key a policy that lets the role decrypt".into(),
             )));
         }
-        Field::Unreadable(u) => {
-            return Finding::new(ID, Status::Unknown, format!("the key policy of {key_arn} is unreadable: {}", u.describe()))
-                .detail("GetKeyPolicy is not available across accounts: ask the key's owner, or run with --source-profile");
-        }
-        Field::NotRead => {
-            return Finding::new(
-                ID,
-                Status::Unknown,
-                format!("the key policy of {key_arn} was not read"),
-            );
-        }
+        Err(f) => return f,
     };
     let mut docs = Docs::default();
     docs.add(doc);

@@ -9,8 +9,8 @@ use crate::policy::eval::PolicySet;
 use crate::snapshot::model::Field;
 
 use super::ctx::{
-    Ctx, Docs, Found, LinkWords, Trial, Want, identity_statements, key_policy_fix, labeled,
-    link_finding, role_policy_fix,
+    Ctx, Docs, LinkWords, Trial, Want, identity_statements, key_policy_fix, labeled, link_finding,
+    role_policy_fix,
 };
 use super::plan::DestKey;
 use super::xa003_source_key_policy::grants_of;
@@ -65,52 +65,9 @@ pub fn run(c: &Ctx<'_>) -> Finding {
         }
     };
     let reqs = c.plan.encrypt_requests(c.s);
-    let key = match c.key(&key_arn) {
-        Found::Yes(k) => k,
-        Found::Missing(u) => {
-            return Finding::new(
-                ID,
-                Status::Fail,
-                format!(
-                    "the destination key {key_arn} does not exist ({})",
-                    u.describe()
-                ),
-            );
-        }
-        Found::Unknown(why) => {
-            return Finding::new(
-                ID,
-                Status::Unknown,
-                format!("cannot read the destination key: {why}"),
-            );
-        }
-    };
-    let doc = match &key.policy {
-        Field::Value(Some(d)) => d,
-        Field::Value(None) => {
-            return Finding::new(
-                ID,
-                Status::Fail,
-                format!("the destination key {key_arn} has no key policy"),
-            );
-        }
-        Field::Unreadable(u) => {
-            return Finding::new(
-                ID,
-                Status::Unknown,
-                format!(
-                    "the key policy of {key_arn} is unreadable: {}",
-                    u.describe()
-                ),
-            );
-        }
-        Field::NotRead => {
-            return Finding::new(
-                ID,
-                Status::Unknown,
-                format!("the key policy of {key_arn} was not read"),
-            );
-        }
+    let (key, doc) = match c.key_and_policy(ID, "destination", &key_arn) {
+        Ok(kd) => kd,
+        Err(f) => return f,
     };
     let grants = grants_of(key);
     let identity = c.identity_docs();

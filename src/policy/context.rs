@@ -23,6 +23,28 @@ impl CtxValue {
     }
 }
 
+impl CtxValue {
+    /// A context value written in JSON: a string, boolean or number, or a list
+    /// of them. On a wrong type, the span of the offending node.
+    pub fn from_json(n: &crate::json::Node) -> Result<CtxValue, crate::json::Span> {
+        use crate::json::Value;
+        let scalar = |n: &crate::json::Node| match &n.value {
+            Value::String(s) => Ok(s.clone()),
+            Value::Bool(b) => Ok(b.to_string()),
+            Value::Number(raw, _) => Ok(raw.clone()),
+            _ => Err(n.span),
+        };
+        match &n.value {
+            Value::Array(items) => items
+                .iter()
+                .map(scalar)
+                .collect::<Result<_, _>>()
+                .map(CtxValue::Multi),
+            _ => scalar(n).map(CtxValue::Single),
+        }
+    }
+}
+
 /// What a lookup found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lookup<'a> {

@@ -535,34 +535,17 @@ impl Loader {
     }
 
     fn context_value(&mut self, m: &Member) -> Option<CtxValue> {
-        let scalar = |n: &Node| match &n.value {
-            Value::String(s) => Some(s.clone()),
-            Value::Bool(b) => Some(b.to_string()),
-            Value::Number(raw, _) => Some(raw.clone()),
-            _ => None,
-        };
-        match &m.value.value {
-            Value::Array(items) => {
-                let vals: Vec<String> = items.iter().filter_map(scalar).collect();
-                if vals.len() != items.len() {
-                    self.err(
-                        m.value.span,
-                        format!("values of `{}` must be strings", m.key),
-                    );
-                }
-                Some(CtxValue::Multi(vals))
-            }
-            _ => match scalar(&m.value) {
-                Some(s) => Some(CtxValue::Single(s)),
-                None => {
-                    self.err(
-                        m.value.span,
-                        format!("`{}` must be a string, list, boolean or number", m.key),
-                    );
-                    None
-                }
-            },
-        }
+        CtxValue::from_json(&m.value)
+            .map_err(|span| {
+                self.err(
+                    span,
+                    format!(
+                        "`{}` must be a string, boolean or number, or a list of them",
+                        m.key
+                    ),
+                )
+            })
+            .ok()
     }
 
     fn accounts(&mut self, n: &Node) -> BTreeMap<String, Account> {
