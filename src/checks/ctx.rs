@@ -202,35 +202,33 @@ impl<'a> Ctx<'a> {
         id: &'static str,
         side: &str,
         key_arn: &str,
-    ) -> Result<(&'a Key, &'a PolicyDoc), super::Finding> {
+    ) -> Result<(&'a Key, &'a PolicyDoc), Box<super::Finding>> {
         use super::{Finding, Status};
+        let fail = |status: Status, msg: String| Err(Box::new(Finding::new(id, status, msg)));
         let key = match self.key(key_arn) {
             Found::Yes(k) => k,
             Found::Missing(u) => {
-                return Err(Finding::new(
-                    id,
+                return fail(
                     Status::Fail,
                     format!(
                         "the {side} key {key_arn} does not exist ({}): nobody can use it",
                         u.describe()
                     ),
-                ));
+                );
             }
             Found::Unknown(why) => {
-                return Err(Finding::new(
-                    id,
+                return fail(
                     Status::Unknown,
                     format!("cannot read the key policy of the {side} key {key_arn}: {why}"),
-                ));
+                );
             }
         };
         match &key.policy {
             Field::Value(Some(d)) => Ok((key, d)),
-            Field::Value(None) => Err(Finding::new(
-                id,
+            Field::Value(None) => fail(
                 Status::Fail,
                 format!("the {side} key {key_arn} has no key policy: nobody is allowed to use it"),
-            )),
+            ),
             Field::Unreadable(u) => {
                 let f = Finding::new(
                     id,
@@ -240,19 +238,18 @@ impl<'a> Ctx<'a> {
                         u.describe()
                     ),
                 );
-                Err(
-                    if self.plan.b.as_str() != crate::arn::account(key_arn).unwrap_or("") {
-                        f.detail("GetKeyPolicy is not available across accounts: ask the key's owner, or run with --source-profile")
-                    } else {
-                        f
-                    },
-                )
+                let other_account =
+                    self.plan.b.as_str() != crate::arn::account(key_arn).unwrap_or("");
+                Err(Box::new(if other_account {
+                    f.detail("GetKeyPolicy is not available across accounts: ask the key's owner, or run with --source-profile")
+                } else {
+                    f
+                }))
             }
-            Field::NotRead => Err(Finding::new(
-                id,
+            Field::NotRead => fail(
                 Status::Unknown,
                 format!("the key policy of {key_arn} was not read"),
-            )),
+            ),
         }
     }
 

@@ -105,13 +105,13 @@ fn one_key(c: &Ctx<'_>, key_arn: &str, reqs: &[PlannedRequest]) -> Finding {
     let (key, doc) = match c.key_and_policy(ID, "source", key_arn) {
         Ok(kd) => kd,
         Err(f) if f.message.contains("has no key policy") => {
-            return f.with_fix(Some(key_policy_fix(
+            return (*f).with_fix(Some(key_policy_fix(
                 key_arn,
                 vec![decrypt_statement(c, key_arn)],
                 "give the key a policy that lets the role decrypt".into(),
             )));
         }
-        Err(f) => return f,
+        Err(f) => return *f,
     };
     let mut docs = Docs::default();
     docs.add(doc);

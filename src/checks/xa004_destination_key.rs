@@ -67,7 +67,7 @@ pub fn run(c: &Ctx<'_>) -> Finding {
     let reqs = c.plan.encrypt_requests(c.s);
     let (key, doc) = match c.key_and_policy(ID, "destination", &key_arn) {
         Ok(kd) => kd,
-        Err(f) => return f,
+        Err(f) => return *f,
     };
     let grants = grants_of(key);
     let identity = c.identity_docs();
