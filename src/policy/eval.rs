@@ -436,7 +436,12 @@ impl<'r> Evaluator<'r> {
             svc: self.action_lc.split(':').next().unwrap_or(""),
             resource: ArnParts::new(self.resource),
         };
-        for st in &lp.policy.statements {
+        let bit = super::model::service_bit(act.svc);
+        let filter = &lp.policy.service_filter;
+        for (i, st) in lp.policy.statements.iter().enumerate() {
+            if filter.get(i).is_some_and(|f| f & bit == 0) {
+                continue;
+            }
             let e = eval_statement(st, lp.policy, self.req, act, self.resource, has_boundary);
             if e.applies.is_false() {
                 continue;

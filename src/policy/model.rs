@@ -230,6 +230,22 @@ pub struct Policy {
     pub id: Option<String>,
     pub statements: Vec<Statement>,
     pub defects: Vec<Defect>,
+    /// Per statement, a 64-bit filter of the services its `Action` names
+    /// (`u64::MAX` for `*`, `NotAction` or anything unusual): a statement whose
+    /// filter lacks the request's service bit cannot apply, and is skipped
+    /// without being read.
+    pub service_filter: Vec<u64>,
+}
+
+/// The filter bit of a (lower-cased) service prefix.
+pub fn service_bit(service_lc: &str) -> u64 {
+    // FNV-1a: stable, cheap, no allocation
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in service_lc.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    1u64 << (h % 64)
 }
 
 impl Policy {

@@ -139,6 +139,23 @@ fn size_limit(v: &mut Validator<'_>, text: &str, span: Span) {
 fn precompile(p: &mut Policy) {
     use super::matching::{ActionPat, precompile as pc};
     let version = p.version;
+    p.service_filter = p
+        .statements
+        .iter()
+        .map(|st| match &st.action {
+            Some(a) if !a.negated => {
+                a.items
+                    .iter()
+                    .fold(0u64, |acc, i| match i.value.split_once(':') {
+                        Some((svc, _)) if !svc.contains(['*', '?']) => {
+                            acc | super::model::service_bit(&svc.to_ascii_lowercase())
+                        }
+                        _ => u64::MAX,
+                    })
+            }
+            _ => u64::MAX,
+        })
+        .collect();
     for st in &mut p.statements {
         if let Some(a) = &st.action {
             st.actions = a.items.iter().map(|i| ActionPat::new(&i.value)).collect();
@@ -166,6 +183,7 @@ fn empty(source: Arc<Source>, kind: PolicyKind, span: Span) -> Policy {
         id: None,
         statements: Vec::new(),
         defects: Vec::new(),
+        service_filter: Vec::new(),
     }
 }
 
