@@ -450,3 +450,34 @@ fn the_sdk_reads_injected_faults_against_moto() {
         );
     });
 }
+
+#[test]
+fn a_canned_answer_stands_in_for_the_upstream() {
+    let plan = Plan::pass().fault(
+        Match::operation("HeadObject"),
+        Fault::Respond {
+            status: 200,
+            headers: vec![("x-amz-server-side-encryption".into(), "aws:kms".into())],
+            body: String::new(),
+        },
+        Times::Every,
+    );
+    let proxy = Proxy::start(upstream(), plan);
+    let a = request(proxy.port, "HEAD /b/k HTTP/1.1\r\nHost: x\r\n\r\n").expect("head");
+    assert_eq!(a.status, 200);
+    assert_eq!(a.header("x-amz-server-side-encryption"), Some("aws:kms"));
+    assert_eq!(a.header("x-amz-meta-a"), None, "the upstream was not asked");
+}
+
+#[test]
+fn an_answer_body_can_be_rewritten() {
+    use support::proxy::Rewrite;
+    let plan = Plan::pass().fault(
+        Match::operation("GetObject"),
+        Fault::Rewrite(Rewrite::new(|b| b.replace("some", "other"))),
+        Times::Every,
+    );
+    let proxy = Proxy::start(upstream(), plan);
+    let a = request(proxy.port, GET).expect("answer");
+    assert_eq!(a.text(), "GET /bucket/other/key ");
+}

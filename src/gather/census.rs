@@ -45,11 +45,22 @@ pub struct RawCensus {
 /// Up to this many example keys are kept per category.
 const EXAMPLES: usize = 3;
 
-fn example(c: &mut Census, kind: &str, key: &str) {
-    let v = c.examples.entry(kind.to_string()).or_default();
-    if v.len() < EXAMPLES {
-        v.push(key.to_string());
+/// Keep the first keys of a category in listing order (the smallest), so
+/// the examples are the same whatever order the answers come in.
+fn keep_first(v: &mut Vec<String>, key: &str) {
+    if v.len() == EXAMPLES && v.last().is_some_and(|last| last.as_str() <= key) {
+        return;
     }
+    let at = v.partition_point(|k| k.as_str() < key);
+    if v.get(at).is_some_and(|k| k == key) {
+        return;
+    }
+    v.insert(at, key.to_string());
+    v.truncate(EXAMPLES);
+}
+
+fn example(c: &mut Census, kind: &str, key: &str) {
+    keep_first(c.examples.entry(kind.to_string()).or_default(), key);
 }
 
 /// Count one object: by encryption (`aws:kms ARN`, `AES256`, `SSE-C`,
@@ -80,9 +91,7 @@ pub fn add(rc: &mut RawCensus, l: &Listed, res: &Result<Object, Failure>) {
     if let Some(owner) = &l.owner {
         let e = rc.owners.entry(owner.clone()).or_default();
         e.0 += 1;
-        if e.1.len() < EXAMPLES {
-            e.1.push(l.key.clone());
-        }
+        keep_first(&mut e.1, &l.key);
     }
 }
 
@@ -214,6 +223,15 @@ mod tests {
             storage_class: Some(class.into()),
             ..Object::default()
         })
+    }
+
+    #[test]
+    fn examples_are_the_first_keys_whatever_the_order() {
+        let mut v = Vec::new();
+        for k in ["d", "b", "e", "a", "c", "a"] {
+            keep_first(&mut v, k);
+        }
+        assert_eq!(v, vec!["a", "b", "c"]);
     }
 
     #[test]

@@ -122,6 +122,30 @@ impl std::fmt::Debug for Match {
     }
 }
 
+/// A change to an upstream answer's body (see [`Fault::Rewrite`]).
+#[derive(Clone)]
+pub struct Rewrite(Arc<dyn Fn(&str) -> String + Send + Sync>);
+
+impl Rewrite {
+    pub fn new(f: impl Fn(&str) -> String + Send + Sync + 'static) -> Rewrite {
+        Rewrite(Arc::new(f))
+    }
+}
+
+impl std::fmt::Debug for Rewrite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Rewrite")
+    }
+}
+
+impl PartialEq for Rewrite {
+    fn eq(&self, other: &Rewrite) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for Rewrite {}
+
 /// What the proxy does instead of (or on top of) forwarding.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fault {
@@ -146,6 +170,16 @@ pub enum Fault {
     Truncate,
     /// Forward after this much more delay.
     Delay(Duration),
+    /// Forward, and change the answer's body (text) before it goes back:
+    /// what the emulator cannot produce (another owner id in a listing).
+    Rewrite(Rewrite),
+    /// Answer with this response instead of forwarding (a stub upstream: a
+    /// bench measures the client without the emulator's own cost).
+    Respond {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: String,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -475,6 +509,18 @@ async fn reply(req: &Request, fault: Option<Fault>, upstream: u16) -> Reply {
                 )),
             }
         }
+        Some(Fault::Rewrite(rw)) => match forward(req, upstream).await {
+            Ok(mut resp) => {
+                resp.body = (rw.0)(&String::from_utf8_lossy(&resp.body)).into_bytes();
+                answer(resp)
+            }
+            Err(e) => answer(error_response(
+                proto,
+                502,
+                "BadGateway",
+                &format!("the test proxy could not reach its upstream: {e}"),
+            )),
+        },
         Some(Fault::Reset) => Reply::Reset,
         Some(Fault::Hang) => Reply::Hang,
         Some(Fault::SlowDown) => answer(error_response(
@@ -507,6 +553,16 @@ async fn reply(req: &Request, fault: Option<Fault>, upstream: u16) -> Reply {
                 error_response(proto, 400, "ThrottlingException", "Rate exceeded")
             }
             (Protocol::Query, _) => error_response(proto, 400, "Throttling", "Rate exceeded"),
+        }),
+        Some(Fault::Respond {
+            status,
+            headers,
+            body,
+        }) => answer(Response {
+            status,
+            reason: reason_of(status).into(),
+            headers,
+            body: body.into_bytes(),
         }),
         Some(Fault::Status(status, code)) => answer(error_response(
             proto,
@@ -738,6 +794,8 @@ async fn write_response(
 
 fn reason_of(status: u16) -> &'static str {
     match status {
+        200 => "OK",
+        206 => "Partial Content",
         400 => "Bad Request",
         403 => "Forbidden",
         404 => "Not Found",
