@@ -132,6 +132,25 @@ fn run_xacct(
     }
 }
 
+/// The most calls that ran one after another (each sent after the previous
+/// one's answer): the run's critical path, in round trips.
+fn sequential_calls(seen: &[Seen]) -> usize {
+    let mut calls: Vec<(Duration, Duration)> = seen
+        .iter()
+        .map(|s| (s.start, s.start + s.round_trip))
+        .collect();
+    calls.sort_by_key(|c| c.1);
+    let mut depth = vec![1usize; calls.len()];
+    for j in 0..calls.len() {
+        for i in 0..j {
+            if calls[i].1 <= calls[j].0 {
+                depth[j] = depth[j].max(depth[i] + 1);
+            }
+        }
+    }
+    depth.into_iter().max().unwrap_or(0)
+}
+
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
@@ -193,6 +212,7 @@ fn bench_doctor() -> Value {
         let mut sums = Vec::new();
         let mut calls = Vec::new();
         let mut logged = Vec::new();
+        let mut depths = Vec::new();
         for _ in 0..runs {
             proxy.clear();
             let r = run_xacct(&proxy.endpoint, &scratch, &args, false, Some(&log));
@@ -205,6 +225,7 @@ fn bench_doctor() -> Value {
             walls.push(ms(r.wall));
             sums.push(ms(seen.iter().map(|s| s.round_trip).sum()));
             calls.push(seen.len() as f64);
+            depths.push(sequential_calls(&seen) as f64);
             logged.push(
                 std::fs::read_to_string(&log)
                     .map(|t| t.lines().count())
@@ -223,15 +244,16 @@ fn bench_doctor() -> Value {
         } else {
             "–".into()
         };
+        let depth = median(depths);
         println!(
-            "| {added} ms | {wall:.0} ms ({lo:.0}–{hi:.0}) | {n:.0} (operation log: {:.0}) | {sum:.0} ms | {per_rt} | {:.1}× |",
+            "| {added} ms | {wall:.0} ms ({lo:.0}–{hi:.0}) | {n:.0} (operation log: {:.0}) | {sum:.0} ms | {depth:.0} | {per_rt} | {:.1}× |",
             median(logged),
             sum / wall
         );
         rows.push(json!({
             "added_ms": added, "runs": runs,
             "wall_ms_median": wall, "wall_ms_min": lo, "wall_ms_max": hi,
-            "calls": n, "sum_of_round_trips_ms": sum,
+            "calls": n, "sum_of_round_trips_ms": sum, "calls_in_sequence": depth,
             "wall_in_round_trips": if added > 0 { Some(wall / added as f64) } else { None },
         }));
     }

@@ -137,17 +137,18 @@ struct Source {
     simulated: Result<Vec<iam::Simulated>, String>,
 }
 
-/// Every read and probe starts as soon as what it needs is known: B's and
-/// A's documents, the role's session, the objects and the keys run as
-/// concurrent chains, so a run takes a handful of round trips, not the sum of
-/// its calls.
+/// Every read and probe starts as soon as what it needs is known: the
+/// identities and the role's session first, then B's and A's documents, the
+/// objects and the keys as concurrent chains, so a run takes a handful of
+/// round trips, not the sum of its calls.
 ///
 /// ```text
-/// GetCallerIdentity ─┬─ AssumeRole ─┬─ HeadBucket + ListObjectsV2 ─ HeadObject ─┬─ keys, decrypt probes, simulator
-///                    │              └─ HeadBucket (destination)                 │
-///                    ├─ GetRole, List*RolePolicies ─ Get*Policy ─ GetPolicyVersion
-///                    ├─ HeadBucket ─ bucket reads (A and B) ─ destination key, GenerateDataKey
-///                    └─ DescribeOrganization
+/// GetCallerIdentity (B, A) ‖ AssumeRole
+///  ├─ HeadBucket ‖ ListObjectsV2 ─ HeadObject ─ source keys ‖ decrypt probes ‖ simulator
+///  ├─ HeadBucket (destination, as the role)
+///  ├─ GetRole ‖ List*RolePolicies ─ Get*Policy ─ GetPolicyVersion
+///  ├─ HeadBucket ─ bucket reads (A and B) ─ destination key ‖ GenerateDataKey
+///  └─ DescribeOrganization (B, A)
 /// ```
 async fn gather(copy: CopySpec, args: &AwsArgs) -> Result<Snapshot, GatherError> {
     let region = args.region.as_deref();
@@ -160,14 +161,29 @@ async fn gather(copy: CopySpec, args: &AwsArgs) -> Result<Snapshot, GatherError>
         });
     let b_config = b_config?;
     let a_config = a_config.transpose()?;
-    let (b, a) = tokio::join!(aws::connect(Side::B, b_config), async {
-        match a_config {
-            Some(c) => Some(aws::connect(Side::A, c).await),
-            None => None,
-        }
+    let session_policy = copy.session_policy.as_ref().map(|d| match &d.raw {
+        crate::snapshot::model::RawPolicy::Text(t) => t.clone(),
+        crate::snapshot::model::RawPolicy::Json(v) => v.to_string(),
     });
-    let b = b?;
-    let a = a.transpose()?;
+    // B's identity, A's identity and the role's session at once; the first
+    // failure to connect ends the run without waiting for the others
+    let assumed = async {
+        Ok::<_, GatherError>(if args.no_probes {
+            None
+        } else {
+            Some(aws::assume_role(&b_config, &copy.principal, session_policy.as_deref()).await)
+        })
+    };
+    let (b, a, assumed) = tokio::try_join!(
+        aws::connect(Side::B, b_config.clone()),
+        async {
+            match a_config {
+                Some(c) => aws::connect(Side::A, c).await.map(Some),
+                None => Ok(None),
+            }
+        },
+        assumed
+    )?;
 
     let role_account = crate::snapshot::load::role_account(&copy.principal).unwrap_or("");
     if b.account != role_account {
@@ -183,26 +199,16 @@ async fn gather(copy: CopySpec, args: &AwsArgs) -> Result<Snapshot, GatherError>
     let payer = copy
         .header("x-amz-request-payer")
         .is_some_and(|v| v.eq_ignore_ascii_case("requester"));
-    let session_policy = copy.session_policy.as_ref().map(|d| match &d.raw {
-        crate::snapshot::model::RawPolicy::Text(t) => t.clone(),
-        crate::snapshot::model::RawPolicy::Json(v) => v.to_string(),
-    });
 
-    // The role's session: every probe waits for it, no read does.
-    let role_session = async {
-        if args.no_probes {
-            return (None, Some("no probes were made (--no-probes)".to_string()));
-        }
-        match aws::role_session(&b, &copy.principal, session_policy.as_deref()).await {
+    // The role's session, which every probe uses.
+    let (role, role_note) = match assumed {
+        None => (None, Some("no probes were made (--no-probes)".to_string())),
+        Some(assumed) => match aws::role_session(&b, &copy.principal, assumed) {
             RoleSession::Ready(r) => (Some(*r), None),
             RoleSession::Unavailable(why) => (None, Some(why)),
-        }
-    }
-    .shared();
-    let role = || {
-        let s = role_session.clone();
-        async move { s.await.0 }
+        },
     };
+    let role = role.as_ref();
     let keys = KeyReads::default();
 
     let organizations = async {
@@ -240,7 +246,7 @@ async fn gather(copy: CopySpec, args: &AwsArgs) -> Result<Snapshot, GatherError>
             .and_then(|e| e.bucket_key)
             .unwrap_or(false);
         let role_probes = async {
-            let Some(r) = role().await else {
+            let Some(r) = role else {
                 return (None, Vec::new());
             };
             // GenerateDataKey DryRun on the key by ARN: named by ARN, it need
@@ -262,11 +268,11 @@ async fn gather(copy: CopySpec, args: &AwsArgs) -> Result<Snapshot, GatherError>
                         dst.bucket, dst.prefix
                     )
                 };
-                Some(probes::generate_dry_run(&r, &arn, &ctx).await)
+                Some(probes::generate_dry_run(r, &arn, &ctx).await)
             };
             let writes = async {
                 if args.probe_writes {
-                    probes::write_probe(&r, &copy, Some(&dst_region)).await
+                    probes::write_probe(r, &copy, Some(&dst_region)).await
                 } else {
                     Vec::new()
                 }
@@ -292,8 +298,8 @@ async fn gather(copy: CopySpec, args: &AwsArgs) -> Result<Snapshot, GatherError>
     };
 
     let dst_head = async {
-        match role().await {
-            Some(r) => Some((r.arn.clone(), s3::head_bucket(&r, &dst.bucket).await)),
+        match role {
+            Some(r) => Some((r.arn.clone(), s3::head_bucket(r, &dst.bucket).await)),
             None => None,
         }
     };
@@ -310,8 +316,7 @@ async fn gather(copy: CopySpec, args: &AwsArgs) -> Result<Snapshot, GatherError>
             .then(|| census::Options::new(args.concurrency, true));
         // The objects: as the role (probes), else as A (reads).
         let objects = async {
-            let role = role().await;
-            let (who, as_probe) = match (&role, &a) {
+            let (who, as_probe) = match (role, &a) {
                 (Some(r), _) => (r, true),
                 (None, Some(a)) => (a, false),
                 (None, None) => return (None, None, Vec::new()),
@@ -439,7 +444,7 @@ async fn gather(copy: CopySpec, args: &AwsArgs) -> Result<Snapshot, GatherError>
         };
         // The probes on keys and objects, as the role.
         let key_probes = async {
-            let Some(r) = role().await else {
+            let Some(r) = role else {
                 return Vec::new();
             };
             // the decrypt test: one object per KMS key in the sample
@@ -479,7 +484,6 @@ async fn gather(copy: CopySpec, args: &AwsArgs) -> Result<Snapshot, GatherError>
                         format!("{}/{}xacct-example-object", src.bucket_arn(), src.prefix)
                     })
             };
-            let r = &r;
             let src_region = src_region.as_str();
             let decrypt_tests = futures::future::join_all(
                 gets.iter()
@@ -521,24 +525,13 @@ async fn gather(copy: CopySpec, args: &AwsArgs) -> Result<Snapshot, GatherError>
         }
     };
 
-    let (
-        (role_acct, role_note),
-        (role_name, role_field),
-        (org_b, org_a),
-        destination,
-        dst_head,
-        source,
-    ) = tokio::join!(
-        role_session.clone(),
+    let ((role_name, role_field), (org_b, org_a), destination, dst_head, source) = tokio::join!(
         iam::read_role(&b, &copy.principal),
         organizations,
         destination,
         dst_head,
         source
     );
-    // what borrowed the copy is done
-    drop(role_session);
-    let role = role_acct.as_ref();
 
     let mut notes: Vec<String> = Vec::new();
     notes.extend(role_note);
