@@ -17,7 +17,7 @@
 //! runs on a runtime of its own, so sync tests and async tests alike can use
 //! it; dropping the `Proxy` stops it. Requests are parsed just enough to be
 //! forwarded: Content-Length and chunked bodies, `Expect: 100-continue`,
-//! keep-alive towards the client, one upstream connection per request.
+//! keep-alive on both sides (idle upstream connections are pooled).
 
 #![allow(dead_code)]
 
@@ -261,6 +261,8 @@ pub struct Seen {
 
 struct Shared {
     upstream: u16,
+    /// Idle kept-alive connections to the upstream.
+    pool: Mutex<Vec<Upstream>>,
     plan: Mutex<Plan>,
     seen: Mutex<Vec<Seen>>,
     in_flight: AtomicUsize,
@@ -293,6 +295,7 @@ impl Proxy {
             .expect("a non-blocking listener");
         let shared = Arc::new(Shared {
             upstream,
+            pool: Mutex::new(Vec::new()),
             plan: Mutex::new(plan),
             seen: Mutex::new(Vec::new()),
             in_flight: AtomicUsize::new(0),
@@ -414,7 +417,7 @@ async fn serve(conn: TcpStream, shared: Arc<Shared>) {
         if !latency.is_zero() {
             tokio::time::sleep(latency).await;
         }
-        let reply = reply(&req, fault.clone(), shared.upstream).await;
+        let reply = reply(&req, fault.clone(), &shared).await;
         shared.in_flight.fetch_sub(1, Ordering::SeqCst);
         // recorded before it is written: whoever reads the answer sees the call
         lock(&shared.seen).push(Seen {
@@ -485,7 +488,7 @@ fn protocol(req: &Request) -> Protocol {
     }
 }
 
-async fn reply(req: &Request, fault: Option<Fault>, upstream: u16) -> Reply {
+async fn reply(req: &Request, fault: Option<Fault>, shared: &Shared) -> Reply {
     let answer = |resp: Response| Reply::Answer {
         resp,
         truncate: false,
@@ -496,7 +499,7 @@ async fn reply(req: &Request, fault: Option<Fault>, upstream: u16) -> Reply {
             if let Some(Fault::Delay(d)) = fault {
                 tokio::time::sleep(d).await;
             }
-            match forward(req, upstream).await {
+            match forward(req, shared).await {
                 Ok(resp) => Reply::Answer {
                     resp,
                     truncate: fault == Some(Fault::Truncate),
@@ -509,7 +512,7 @@ async fn reply(req: &Request, fault: Option<Fault>, upstream: u16) -> Reply {
                 )),
             }
         }
-        Some(Fault::Rewrite(rw)) => match forward(req, upstream).await {
+        Some(Fault::Rewrite(rw)) => match forward(req, shared).await {
             Ok(mut resp) => {
                 resp.body = (rw.0)(&String::from_utf8_lossy(&resp.body)).into_bytes();
                 answer(resp)
@@ -684,11 +687,47 @@ struct Response {
     body: Vec<u8>,
 }
 
-/// Send the request to the upstream on a connection of its own.
-async fn forward(req: &Request, upstream: u16) -> std::io::Result<Response> {
-    let conn = TcpStream::connect(("127.0.0.1", upstream)).await?;
+/// A kept-alive connection to the upstream.
+struct Upstream {
+    rd: BufReader<tokio::net::tcp::OwnedReadHalf>,
+    wr: tokio::net::tcp::OwnedWriteHalf,
+}
+
+async fn connect(port: u16) -> std::io::Result<Upstream> {
+    let conn = TcpStream::connect(("127.0.0.1", port)).await?;
     let _ = conn.set_nodelay(true);
-    let (rd, mut wr) = conn.into_split();
+    let (rd, wr) = conn.into_split();
+    Ok(Upstream {
+        rd: BufReader::new(rd),
+        wr,
+    })
+}
+
+/// Send the request upstream on a kept-alive connection (a new one when none
+/// is idle; once more on a new one when an idle one was closed meanwhile).
+async fn forward(req: &Request, shared: &Shared) -> std::io::Result<Response> {
+    let idle = lock(&shared.pool).pop();
+    let reused = idle.is_some();
+    let mut conn = match idle {
+        Some(c) => c,
+        None => connect(shared.upstream).await?,
+    };
+    let (resp, reusable) = match exchange(&mut conn, req).await {
+        Ok(r) => r,
+        Err(_) if reused => {
+            conn = connect(shared.upstream).await?;
+            exchange(&mut conn, req).await?
+        }
+        Err(e) => return Err(e),
+    };
+    if reusable {
+        lock(&shared.pool).push(conn);
+    }
+    Ok(resp)
+}
+
+/// One request and its answer; `true` when the connection may be reused.
+async fn exchange(conn: &mut Upstream, req: &Request) -> std::io::Result<(Response, bool)> {
     let mut out = format!("{} {} HTTP/1.1\r\n", req.method, req.target).into_bytes();
     for (k, v) in &req.headers {
         let lk = k.to_ascii_lowercase();
@@ -707,16 +746,15 @@ async fn forward(req: &Request, upstream: u16) -> std::io::Result<Response> {
     if has_body {
         out.extend_from_slice(format!("Content-Length: {}\r\n", req.body.len()).as_bytes());
     }
-    out.extend_from_slice(b"Connection: close\r\n\r\n");
+    out.extend_from_slice(b"\r\n");
     out.extend_from_slice(&req.body);
-    wr.write_all(&out).await?;
-    let mut rd = BufReader::new(rd);
+    conn.wr.write_all(&out).await?;
     loop {
-        let Some(head) = read_head(&mut rd).await? else {
+        let Some(head) = read_head(&mut conn.rd).await? else {
             return Err(std::io::ErrorKind::UnexpectedEof.into());
         };
         let mut parts = head.first.splitn(3, ' ');
-        let _version = parts.next();
+        let version = parts.next().unwrap_or("");
         let status: u16 = parts
             .next()
             .and_then(|s| s.parse().ok())
@@ -726,11 +764,21 @@ async fn forward(req: &Request, upstream: u16) -> std::io::Result<Response> {
             continue;
         }
         let no_body = req.method == "HEAD" || status == 204 || status == 304;
+        let delimited = no_body
+            || head.header("content-length").is_some()
+            || head
+                .header("transfer-encoding")
+                .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
         let body = if no_body {
             Vec::new()
         } else {
-            read_body(&mut rd, &head, true).await?
+            read_body(&mut conn.rd, &head, true).await?
         };
+        let reusable = delimited
+            && version == "HTTP/1.1"
+            && !head
+                .header("connection")
+                .is_some_and(|v| v.eq_ignore_ascii_case("close"));
         let headers = head
             .headers
             .into_iter()
@@ -741,12 +789,15 @@ async fn forward(req: &Request, upstream: u16) -> std::io::Result<Response> {
                 )
             })
             .collect();
-        return Ok(Response {
-            status,
-            reason,
-            headers,
-            body,
-        });
+        return Ok((
+            Response {
+                status,
+                reason,
+                headers,
+                body,
+            },
+            reusable,
+        ));
     }
 }
 
