@@ -38,8 +38,10 @@ pub fn run(copy: CopySpec, args: &AwsArgs) -> Result<Snapshot, GatherError> {
         .enable_all()
         .build()
         .map_err(|e| GatherError::Aws(format!("cannot start the async runtime: {e}")))?;
-    let secs = args.timeout.max(1);
     rt.block_on(async {
+        let Some(secs) = args.time_limit() else {
+            return gather(copy, args).await;
+        };
         match tokio::time::timeout(Duration::from_secs(secs), gather(copy, args)).await {
             Ok(r) => r,
             Err(_) => Err(GatherError::Timeout { seconds: secs }),
@@ -328,7 +330,7 @@ async fn gather(copy: CopySpec, args: &AwsArgs) -> Result<Snapshot, GatherError>
             let first = listing(who, as_probe, None);
             let ((src_region, head), sample) = tokio::join!(
                 s3::head_bucket(who, &src.bucket),
-                s3::sample(&first, args.sample, census_opts.as_ref())
+                s3::sample(&first, args.sample, args.concurrency, census_opts.as_ref())
             );
             let mut probes = Vec::new();
             if as_probe {
@@ -352,7 +354,7 @@ async fn gather(copy: CopySpec, args: &AwsArgs) -> Result<Snapshot, GatherError>
             let mut sample = match &src_region {
                 Some(r) if r != who.region() => {
                     let there = listing(who, as_probe, Some(r));
-                    s3::sample(&there, args.sample, census_opts.as_ref()).await
+                    s3::sample(&there, args.sample, args.concurrency, census_opts.as_ref()).await
                 }
                 _ => sample,
             };
@@ -364,7 +366,7 @@ async fn gather(copy: CopySpec, args: &AwsArgs) -> Result<Snapshot, GatherError>
                 && let Some(a) = &a
             {
                 let by_a = listing(a, false, src_region.as_deref());
-                let by_a = s3::sample(&by_a, args.sample, census_opts.as_ref()).await;
+                let by_a = s3::sample(&by_a, args.sample, args.concurrency, census_opts.as_ref()).await;
                 return (src_region, Some(by_a), probes);
             }
             (src_region, Some(sample), probes)

@@ -445,7 +445,7 @@ pub async fn sample(listing: &Listing<'_>, n: usize, census: Option<&census::Opt
                 let res = listing.head(&l).await;
                 (l, res)
             })
-            .buffered(16)
+            .buffered(concurrency.clamp(1, 1024))
             .collect()
             .await;
     let objects = sampled_objects(listing, heads, &mut probes);
