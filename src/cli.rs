@@ -174,12 +174,22 @@ pub struct AwsArgs {
     /// List and HeadObject every source object (aggregated into `census`).
     #[arg(long)]
     pub census: bool,
-    /// Concurrent requests for the census.
+    /// HeadObject calls in flight at once, for the sample and the census.
     #[arg(long, default_value_t = 64)]
     pub concurrency: usize,
-    /// Give up after this many seconds.
-    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
-    pub timeout: u64,
+    /// Give up after this many seconds [default: 60; with --census: no limit].
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<u64>,
+}
+
+impl AwsArgs {
+    /// The time limit of a live run: `--timeout`, else 60 s, except that a
+    /// census runs as long as the bucket needs.
+    pub fn time_limit(&self) -> Option<u64> {
+        self.timeout
+            .or((!self.census).then_some(60))
+            .map(|s| s.max(1))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]

@@ -104,3 +104,46 @@ fn every_doctor_fixture_matches_its_expect_block() {
         );
     }
 }
+
+/// XA008, XA011 and XA015 name the census's example keys when it has some.
+#[test]
+fn census_findings_name_example_keys() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let with_examples = |file: &str, examples: serde_json::Value| {
+        let mut v: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join(file)).expect("fixture")).expect("json");
+        let census = &mut v["accounts"]["111111111111"]["buckets"]["alice-data"]["census"];
+        assert!(census.is_object(), "{file} has a census");
+        census["examples"] = examples;
+        let snap = load_bytes(file, v.to_string().as_bytes()).expect("loads");
+        run_all(&snap)
+    };
+    let message = |findings: &[xacct::checks::Finding], id: &str| {
+        findings
+            .iter()
+            .find(|f| f.id == id)
+            .map(|f| format!("{} {}", f.message, f.details.join(" ")))
+            .unwrap_or_default()
+    };
+    let managed =
+        "aws:kms arn:aws:kms:us-west-2:111111111111:key/3e6c1a9d-7b24-4f85-8c0e-d2a5b9f61c47";
+    let f = with_examples(
+        "xa008-fail-census-aws-managed-key.json",
+        serde_json::json!({ managed: ["old/2019/a.csv", "old/2019/b.csv"] }),
+    );
+    assert!(
+        message(&f, "XA008").contains("old/2019/a.csv, old/2019/b.csv"),
+        "{}",
+        message(&f, "XA008")
+    );
+    let f = with_examples(
+        "xa011-fail-census-foreign-owned.json",
+        serde_json::json!({ "foreign_owned": ["inbox/from-partner.csv"] }),
+    );
+    assert!(message(&f, "XA011").contains("e.g. inbox/from-partner.csv"));
+    let f = with_examples(
+        "unknown-census-glacier.json",
+        serde_json::json!({ "GLACIER": ["archive/2017.tar"] }),
+    );
+    assert!(message(&f, "XA015").contains("e.g. archive/2017.tar"));
+}

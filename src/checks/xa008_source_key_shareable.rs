@@ -116,24 +116,39 @@ pub fn run(c: &Ctx<'_>) -> Finding {
         }
     }
     for k in &kms_keys {
+        // the objects under the key: sampled, else the census's examples
+        let mut objs: Vec<&str> = sampled
+            .iter()
+            .filter(|o| {
+                o.encryption.as_ref().and_then(|e| e.kms_key.as_deref()) == Some(k.as_str())
+            })
+            .map(|o| o.key.as_str())
+            .take(3)
+            .collect();
+        if objs.is_empty()
+            && let Some(cs) = census
+        {
+            objs = cs
+                .by_encryption
+                .keys()
+                .filter(|enc| enc.split_once(' ').map(|(_, key)| key) == Some(k.as_str()))
+                .filter_map(|enc| cs.examples.get(enc))
+                .flatten()
+                .map(String::as_str)
+                .take(3)
+                .collect();
+        }
+        let with_objects = |why: String| {
+            if objs.is_empty() {
+                why
+            } else {
+                format!("{why} (objects: {})", objs.join(", "))
+            }
+        };
         match key_shareable(c, k) {
             Shareable::Yes => {}
-            Shareable::No(why) => {
-                let objs: Vec<&str> = sampled
-                    .iter()
-                    .filter(|o| {
-                        o.encryption.as_ref().and_then(|e| e.kms_key.as_deref()) == Some(k.as_str())
-                    })
-                    .map(|o| o.key.as_str())
-                    .take(3)
-                    .collect();
-                if objs.is_empty() {
-                    fails.push(why);
-                } else {
-                    fails.push(format!("{why} (objects: {})", objs.join(", ")));
-                }
-            }
-            Shareable::Unknown(why) => unknowns.push(why),
+            Shareable::No(why) => fails.push(with_objects(why)),
+            Shareable::Unknown(why) => unknowns.push(with_objects(why)),
         }
     }
     if kms_keys.len() > 1 {

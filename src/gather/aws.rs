@@ -16,6 +16,7 @@ use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationIn
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
+use aws_smithy_types::retry::{RetryConfig, RetryMode};
 use aws_smithy_types::timeout::TimeoutConfig;
 
 use super::fail::{Failure, Kind, is_credential_code};
@@ -127,7 +128,23 @@ pub async fn load(
             what: side.what().into(),
         });
     }
-    Ok(config)
+    Ok(adaptive_retry(config))
+}
+
+/// Retry in adaptive mode: after a throttling answer (S3 `SlowDown`, KMS
+/// `ThrottlingException`, IAM `Throttling`) the client also slows its own
+/// request rate. The attempt count configured (`AWS_MAX_ATTEMPTS`,
+/// `max_attempts`) stands; an explicit `AWS_RETRY_MODE` wins.
+fn adaptive_retry(config: SdkConfig) -> SdkConfig {
+    if std::env::var_os("AWS_RETRY_MODE").is_some_and(|v| !v.is_empty()) {
+        return config;
+    }
+    let retry = config
+        .retry_config()
+        .cloned()
+        .unwrap_or_else(RetryConfig::standard)
+        .with_retry_mode(RetryMode::Adaptive);
+    config.to_builder().retry_config(retry).build()
 }
 
 /// Check the credentials (loadable, and accepted by STS) and learn the account.
@@ -215,14 +232,53 @@ pub fn role_name(arn: &str) -> &str {
     arn.rsplit('/').next().unwrap_or(arn)
 }
 
-/// Act as the role: B's identity when it already is a session of the role,
-/// otherwise an STS AssumeRole with session name `xacct-doctor` (and the
-/// copy's session policy, so that the probes meet the same limits).
-pub async fn role_session(
-    b: &Account,
+/// What `sts:AssumeRole` into the copying role gave B.
+pub struct Assumed {
+    creds: Credentials,
+    arn: String,
+}
+
+/// Assume the role with B's configuration, with session name `xacct-doctor`
+/// and the copy's session policy (so that the probes meet the same limits).
+/// Sent beside B's GetCallerIdentity rather than after it, to save a round
+/// trip: [`role_session`] drops it when B already is a session of the role.
+pub async fn assume_role(
+    b_config: &SdkConfig,
     role_arn: &str,
     session_policy: Option<&str>,
-) -> RoleSession {
+) -> Result<Assumed, Failure> {
+    let out = sts_client(b_config, OperationLog::from_env().as_ref())
+        .assume_role()
+        .role_arn(role_arn)
+        .role_session_name("xacct-doctor")
+        .set_policy(session_policy.map(str::to_string))
+        .send()
+        .await
+        .map_err(|e| Failure::from_sdk(&e))?;
+    let (Some(c), Some(user)) = (out.credentials(), out.assumed_role_user()) else {
+        return Err(Failure {
+            code: "NoCredentials".into(),
+            message: "sts:AssumeRole returned no credentials".into(),
+            status: None,
+            bucket_region: None,
+            kind: super::fail::Kind::Service,
+        });
+    };
+    Ok(Assumed {
+        creds: Credentials::new(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token().to_string()),
+            std::time::SystemTime::try_from(*c.expiration()).ok(),
+            "xacct-assume-role",
+        ),
+        arn: user.arn().to_string(),
+    })
+}
+
+/// Act as the role: B's identity when it already is a session of the role,
+/// otherwise the session [`assume_role`] obtained.
+pub fn role_session(b: &Account, role_arn: &str, assumed: Result<Assumed, Failure>) -> RoleSession {
     let name = role_name(role_arn);
     let role_acct = crate::snapshot::load::role_account(role_arn).unwrap_or("");
     let is_role = b.account == role_acct
@@ -235,18 +291,12 @@ pub async fn role_session(
         me.side = Side::Role;
         return RoleSession::Ready(Box::new(me));
     }
-    let out = match b
-        .sts()
-        .assume_role()
-        .role_arn(role_arn)
-        .role_session_name("xacct-doctor")
-        .set_policy(session_policy.map(str::to_string))
-        .send()
-        .await
-    {
-        Ok(o) => o,
-        Err(e) => {
-            let f = Failure::from_sdk(&e);
+    let assumed = match assumed {
+        Ok(a) => a,
+        Err(f) if f.code == "NoCredentials" => {
+            return RoleSession::Unavailable(format!("no probes were made: {}", f.message));
+        }
+        Err(f) => {
             return RoleSession::Unavailable(format!(
                 "no probes were made: {} could not assume {role_arn} (sts:AssumeRole failed: {}{}); run xacct as an identity the role trusts to probe",
                 b.arn,
@@ -259,30 +309,26 @@ pub async fn role_session(
             ));
         }
     };
-    let (Some(c), Some(user)) = (out.credentials(), out.assumed_role_user()) else {
-        return RoleSession::Unavailable(
-            "no probes were made: sts:AssumeRole returned no credentials".into(),
-        );
-    };
-    let creds = Credentials::new(
-        c.access_key_id(),
-        c.secret_access_key(),
-        Some(c.session_token().to_string()),
-        std::time::SystemTime::try_from(*c.expiration()).ok(),
-        "xacct-assume-role",
-    );
     let config = b
         .config
         .to_builder()
-        .credentials_provider(SharedCredentialsProvider::new(creds))
+        .credentials_provider(SharedCredentialsProvider::new(assumed.creds))
         .build();
     RoleSession::Ready(Box::new(Account {
         side: Side::Role,
         config,
         account: role_acct.to_string(),
-        arn: user.arn().to_string(),
+        arn: assumed.arn,
         log: b.log.clone(),
     }))
+}
+
+fn sts_client(config: &SdkConfig, log: Option<&OperationLog>) -> aws_sdk_sts::Client {
+    let mut b = aws_sdk_sts::config::Builder::from(config);
+    if let Some(l) = log {
+        b = b.interceptor(l.clone());
+    }
+    aws_sdk_sts::Client::from_conf(b.build())
 }
 
 impl Account {
@@ -297,11 +343,7 @@ impl Account {
     }
 
     pub fn sts(&self) -> aws_sdk_sts::Client {
-        let mut b = aws_sdk_sts::config::Builder::from(&self.config);
-        if let Some(l) = &self.log {
-            b = b.interceptor(l.clone());
-        }
-        aws_sdk_sts::Client::from_conf(b.build())
+        sts_client(&self.config, self.log.as_ref())
     }
     pub fn iam(&self) -> aws_sdk_iam::Client {
         let mut b = aws_sdk_iam::config::Builder::from(&self.config);

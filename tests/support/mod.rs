@@ -38,6 +38,19 @@ pub struct Moto {
 
 impl Moto {
     pub fn start() -> Moto {
+        Moto::start_with(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/moto_server.py"),
+        )
+    }
+
+    /// A moto_server that can also create many objects in one call
+    /// ([`Moto::bulk_objects`]).
+    pub fn start_bulk() -> Moto {
+        Moto::start_with(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/moto_bulk.py"))
+    }
+
+    /// moto_server through another launcher script.
+    pub fn start_with(launcher: &Path) -> Moto {
         let Some(moto) = which("moto_server") else {
             panic!(
                 "moto_server is not on PATH: the live tests need it. Run ./scripts/test (it installs moto into .venv), or `pip install -r tests/requirements.txt` and put its bin directory on PATH"
@@ -50,7 +63,6 @@ impl Moto {
             .filter(|p| p.is_file())
             .or_else(|| which("python3"))
             .expect("python3 next to moto_server");
-        let launcher = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/moto_server.py");
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
@@ -80,6 +92,39 @@ impl Moto {
             std::thread::sleep(Duration::from_millis(100));
         }
         m
+    }
+
+    /// Create `count` one-byte objects `PREFIX0000000`… in `account`'s
+    /// `bucket` inside moto (needs [`Moto::start_bulk`]); object `i` is made
+    /// as `kinds[i % kinds.len()]` says (`encryption`, `kms_key`,
+    /// `bucket_key`, `storage`). Returns the seconds moto took.
+    pub fn bulk_objects(
+        &self,
+        account: &str,
+        bucket: &str,
+        prefix: &str,
+        count: usize,
+        kinds: Value,
+    ) -> f64 {
+        let body = serde_json::json!({
+            "account": account, "bucket": bucket, "prefix": prefix,
+            "count": count, "kinds": kinds,
+        })
+        .to_string();
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).expect("moto answers");
+        let req = format!(
+            "POST /_xacct/bulk-objects HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        s.write_all(req.as_bytes()).expect("bulk request");
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).expect("bulk answer");
+        let v: Value = answer
+            .split_once("\r\n\r\n")
+            .and_then(|(_, b)| serde_json::from_str(b).ok())
+            .unwrap_or(Value::Null);
+        assert_eq!(v["objects"], count, "bulk creation failed: {answer}");
+        v["seconds"].as_f64().unwrap_or(f64::NAN)
     }
 
     fn ready(&self) -> bool {
@@ -594,3 +639,5 @@ pub fn text(o: &Output) -> (String, String) {
         String::from_utf8_lossy(&o.stderr).into_owned(),
     )
 }
+
+pub mod proxy;
