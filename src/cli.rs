@@ -462,11 +462,13 @@ fn simulate(a: SimulateArgs) -> ExitCode {
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
-            return input_error(format!(
-                "{}: invalid UTF-8 at byte {}",
-                path.display(),
-                e.utf8_error().valid_up_to()
-            ));
+            let p = diag::not_utf8(
+                &path.display().to_string(),
+                e.as_bytes(),
+                e.utf8_error().valid_up_to(),
+            );
+            eprint!("{}", diag::render(&p, std::io::stderr().is_terminal()));
+            return exit::code(exit::INPUT);
         }
     };
     match crate::simulate::parse_case(&path.display().to_string(), &text) {

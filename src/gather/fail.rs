@@ -88,7 +88,13 @@ impl Failure {
                 let raw = re.raw();
                 let status = raw.status().as_u16();
                 Failure {
-                    code: code_of_status(status),
+                    // a body cut short or garbled on the way: a fault, not an
+                    // answer (XA014 and the markers say so)
+                    code: if status >= 500 {
+                        code_of_status(status)
+                    } else {
+                        "IncompleteResponse".into()
+                    },
                     message: format!(
                         "the response could not be read (HTTP {status}): {}",
                         one_line(&DisplayErrorContext(e).to_string())
