@@ -16,6 +16,7 @@ use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationIn
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
+use aws_smithy_types::retry::{RetryConfig, RetryMode};
 use aws_smithy_types::timeout::TimeoutConfig;
 
 use super::fail::{Failure, Kind, is_credential_code};
@@ -127,7 +128,23 @@ pub async fn load(
             what: side.what().into(),
         });
     }
-    Ok(config)
+    Ok(adaptive_retry(config))
+}
+
+/// Retry in adaptive mode: after a throttling answer (S3 `SlowDown`, KMS
+/// `ThrottlingException`, IAM `Throttling`) the client also slows its own
+/// request rate. The attempt count configured (`AWS_MAX_ATTEMPTS`,
+/// `max_attempts`) stands; an explicit `AWS_RETRY_MODE` wins.
+fn adaptive_retry(config: SdkConfig) -> SdkConfig {
+    if std::env::var_os("AWS_RETRY_MODE").is_some_and(|v| !v.is_empty()) {
+        return config;
+    }
+    let retry = config
+        .retry_config()
+        .cloned()
+        .unwrap_or_else(RetryConfig::standard)
+        .with_retry_mode(RetryMode::Adaptive);
+    config.to_builder().retry_config(retry).build()
 }
 
 /// Check the credentials (loadable, and accepted by STS) and learn the account.

@@ -42,43 +42,29 @@ async fn managed_document(
 }
 
 /// The role in its account, read with that account's credentials.
+///
+/// The policy listings need only the role's name: they run beside GetRole,
+/// and the documents they name are fetched concurrently.
 pub async fn read_role(b: &Account, role_arn: &str) -> (String, Field<Role>) {
     let name = role_name(role_arn).to_string();
     let acct = b.account.clone();
     let iam = b.iam();
-    let role = match iam.get_role().role_name(&name).send().await {
-        Ok(out) => match out.role() {
-            Some(r) => r.clone(),
-            None => {
-                return (
-                    name,
-                    Field::Unreadable(crate::snapshot::model::Unreadable {
+    // GetRole, then the permissions boundary it names
+    let role_and_boundary = async {
+        let role = match iam.get_role().role_name(&name).send().await {
+            Ok(out) => match out.role() {
+                Some(r) => r.clone(),
+                None => {
+                    return Err(crate::snapshot::model::Unreadable {
                         call: "iam:GetRole".into(),
                         error: "EmptyResponse".into(),
                         message: "GetRole returned no role".into(),
-                    }),
-                );
-            }
-        },
-        Err(e) => {
-            return (
-                name,
-                Field::Unreadable(Failure::from_sdk(&e).marker("iam:GetRole")),
-            );
-        }
-    };
-    let trust_policy = match role.assume_role_policy_document() {
-        Some(t) => Field::Value(docs::trust_policy(&acct, &name, docs::iam_decode(t))),
-        None => Field::NotRead,
-    };
-    let tags: BTreeMap<String, String> = role
-        .tags()
-        .iter()
-        .map(|t| (t.key().to_string(), t.value().to_string()))
-        .collect();
-
-    let boundary = async {
-        match role
+                    });
+                }
+            },
+            Err(e) => return Err(Failure::from_sdk(&e).marker("iam:GetRole")),
+        };
+        let boundary = match role
             .permissions_boundary()
             .and_then(|p| p.permissions_boundary_arn())
         {
@@ -87,7 +73,8 @@ pub async fn read_role(b: &Account, role_arn: &str) -> (String, Field<Role>) {
                 Ok(text) => Field::Value(Some(docs::boundary(&acct, &name, text))),
                 Err((call, f)) => Field::Unreadable(f.marker(&call)),
             },
-        }
+        };
+        Ok((role, boundary))
     };
     let inline = async {
         let mut names = Vec::new();
@@ -190,8 +177,21 @@ pub async fn read_role(b: &Account, role_arn: &str) -> (String, Field<Role>) {
             .await;
         Field::Value(docs.into_iter().collect::<BTreeMap<_, _>>())
     };
-    let (permissions_boundary, inline_policies, managed_policies) =
-        tokio::join!(boundary, inline, managed);
+    let (role, inline_policies, managed_policies) =
+        tokio::join!(role_and_boundary, inline, managed);
+    let (role, permissions_boundary) = match role {
+        Ok(r) => r,
+        Err(marker) => return (name, Field::Unreadable(marker)),
+    };
+    let trust_policy = match role.assume_role_policy_document() {
+        Some(t) => Field::Value(docs::trust_policy(&acct, &name, docs::iam_decode(t))),
+        None => Field::NotRead,
+    };
+    let tags: BTreeMap<String, String> = role
+        .tags()
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect();
     let r = Role {
         pointer: docs::role_ptr(&acct, &name),
         name: name.clone(),
@@ -232,23 +232,31 @@ pub struct Simulated {
     pub decision: String,
 }
 
-/// Ask `iam:SimulatePrincipalPolicy` about the role's identity side. `Err`
-/// says why the simulator is not available.
+/// Ask `iam:SimulatePrincipalPolicy` about the role's identity side, all
+/// requests at once. `Err` says why the simulator is not available. The
+/// cross-check is advisory: a failed call is not retried (its backoff would
+/// lengthen every run against an endpoint without the simulator).
 pub async fn simulate(
     b: &Account,
     role_arn: &str,
     requests: &[(&str, String)],
 ) -> Result<Vec<Simulated>, String> {
     let iam = b.iam();
-    let mut out = Vec::new();
-    for (action, resource) in requests {
-        let res = iam
-            .simulate_principal_policy()
+    let answers = futures::future::join_all(requests.iter().map(|(action, resource)| {
+        iam.simulate_principal_policy()
             .policy_source_arn(role_arn)
             .action_names(*action)
             .resource_arns(resource)
+            .customize()
+            .config_override(
+                aws_sdk_iam::config::Config::builder()
+                    .retry_config(aws_config::retry::RetryConfig::disabled()),
+            )
             .send()
-            .await;
+    }))
+    .await;
+    let mut out = Vec::new();
+    for ((_, resource), res) in requests.iter().zip(answers) {
         match res {
             Ok(r) => {
                 for e in r.evaluation_results() {

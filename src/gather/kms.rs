@@ -34,15 +34,26 @@ pub async fn read_key(
         })
         .unwrap_or_else(|| default_region.to_string());
     let kms = owner.kms(Some(&region));
-    let meta = match kms.describe_key().key_id(id).send().await {
-        Ok(out) => match out.key_metadata() {
-            Some(m) => m.clone(),
-            None => {
-                return Err(format!("kms:DescribeKey on {id} returned no key metadata"));
-            }
-        },
-        Err(e) => {
-            let f = Failure::from_sdk(&e);
+    // Named by its ARN, the key's policy, grants and aliases are read beside
+    // DescribeKey; otherwise they wait for the ARN it returns.
+    let describe = async {
+        match kms.describe_key().key_id(id).send().await {
+            Ok(out) => Ok(out.key_metadata().cloned()),
+            Err(e) => Err(Failure::from_sdk(&e)),
+        }
+    };
+    let (described, early) = if is_key_arn(id) {
+        let (d, details) = tokio::join!(describe, details(owner, &kms, id));
+        (d, Some(details))
+    } else {
+        (describe.await, None)
+    };
+    let meta = match described {
+        Ok(Some(m)) => m,
+        Ok(None) => {
+            return Err(format!("kms:DescribeKey on {id} returned no key metadata"));
+        }
+        Err(f) => {
             let arn = if is_key_arn(id) {
                 id.to_string()
             } else if !id.contains('/') && !id.contains(':') {
@@ -68,17 +79,52 @@ pub async fn read_key(
     let Some(arn) = meta.arn().map(str::to_string) else {
         return Err(format!("kms:DescribeKey on {id} returned no key ARN"));
     };
+    let (policy, grants, aliases) = match early {
+        Some(d) if arn == id => d,
+        _ => details(owner, &kms, &arn).await,
+    };
+    let mut notes = Vec::new();
+    // aliases only name the key (an AWS managed key is still told by its manager)
+    let aliases = aliases.unwrap_or_else(|f| {
+        notes.push(format!(
+            "the aliases of {arn} were not read (kms:ListAliases failed: {})",
+            f.code
+        ));
+        Vec::new()
+    });
+    let key = Key {
+        pointer: docs::key_ptr(&owner.account, &arn),
+        arn: arn.clone(),
+        aliases,
+        manager: meta.key_manager().map(|m| m.as_str().to_string()),
+        state: meta.key_state().map(|s| s.as_str().to_string()),
+        spec: meta.key_spec().map(|s| s.as_str().to_string()),
+        usage: meta.key_usage().map(|u| u.as_str().to_string()),
+        policy,
+        grants,
+    };
+    Ok((arn, Field::Value(key), notes))
+}
+
+type Details = (
+    Field<Option<crate::snapshot::model::PolicyDoc>>,
+    Field<Vec<GrantDoc>>,
+    Result<Vec<String>, Failure>,
+);
+
+/// A key's policy, grants and aliases, read at once.
+async fn details(owner: &Account, kms: &aws_sdk_kms::Client, arn: &str) -> Details {
     let policy = async {
         match kms
             .get_key_policy()
-            .key_id(&arn)
+            .key_id(arn)
             .policy_name("default")
             .send()
             .await
         {
             Ok(out) => Field::Value(
                 out.policy()
-                    .map(|p| docs::key_policy(&owner.account, &arn, p.to_string())),
+                    .map(|p| docs::key_policy(&owner.account, arn, p.to_string())),
             ),
             Err(e) => Field::Unreadable(Failure::from_sdk(&e).marker("kms:GetKeyPolicy")),
         }
@@ -89,7 +135,7 @@ pub async fn read_key(
         loop {
             let res = kms
                 .list_grants()
-                .key_id(&arn)
+                .key_id(arn)
                 .set_marker(marker.clone())
                 .send()
                 .await;
@@ -138,7 +184,7 @@ pub async fn read_key(
         loop {
             let res = kms
                 .list_aliases()
-                .key_id(&arn)
+                .key_id(arn)
                 .set_marker(marker.clone())
                 .send()
                 .await;
@@ -159,26 +205,5 @@ pub async fn read_key(
         out.sort();
         Ok(out)
     };
-    let (policy, grants, aliases) = tokio::join!(policy, grants, aliases);
-    let mut notes = Vec::new();
-    // aliases only name the key (an AWS managed key is still told by its manager)
-    let aliases = aliases.unwrap_or_else(|f| {
-        notes.push(format!(
-            "the aliases of {arn} were not read (kms:ListAliases failed: {})",
-            f.code
-        ));
-        Vec::new()
-    });
-    let key = Key {
-        pointer: docs::key_ptr(&owner.account, &arn),
-        arn: arn.clone(),
-        aliases,
-        manager: meta.key_manager().map(|m| m.as_str().to_string()),
-        state: meta.key_state().map(|s| s.as_str().to_string()),
-        spec: meta.key_spec().map(|s| s.as_str().to_string()),
-        usage: meta.key_usage().map(|u| u.as_str().to_string()),
-        policy,
-        grants,
-    };
-    Ok((arn, Field::Value(key), notes))
+    tokio::join!(policy, grants, aliases)
 }

@@ -4,20 +4,29 @@
 //! endpoint, a missing region or the timeout stop the run (exit code 4).
 
 pub mod aws;
+mod census;
 mod docs;
 mod fail;
 mod iam;
 mod kms;
 mod probes;
+mod progress;
+mod rate;
 mod s3;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
 use std::time::Duration;
+
+use futures::FutureExt;
+use futures::future::{BoxFuture, Shared};
 
 use crate::cli::AwsArgs;
 use crate::live::GatherError;
+use crate::snapshot::load::is_key_arn;
 use crate::snapshot::model::{
-    Account as SnapAccount, Bucket, CopySpec, FORMAT, Field, Key, Object, Probe, Snapshot,
+    Account as SnapAccount, Bucket, CopySpec, FORMAT, Field, Key, Object, Probe, S3Location,
+    Snapshot,
 };
 
 use aws::{Account, RoleSession, Side};
@@ -73,14 +82,84 @@ fn kms_keys_of(objects: &Field<BTreeMap<String, Field<Object>>>) -> Vec<String> 
     out
 }
 
+/// One key read, shared by whoever needs that key (a key may be both the
+/// source's and the destination's).
+type KeyRead = Result<(String, Field<Key>, Vec<String>), String>;
+type SharedKeyRead<'a> = Shared<BoxFuture<'a, KeyRead>>;
+
+/// Each key is read once, as soon as the first chain asks for it.
+#[derive(Default)]
+struct KeyReads<'a> {
+    started: Mutex<Vec<(String, SharedKeyRead<'a>)>>,
+}
+
+impl<'a> KeyReads<'a> {
+    fn read(&self, who: &'a Account, id: &str, region: &str) -> SharedKeyRead<'a> {
+        let mut started = self.started.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, f)) = started.iter().find(|(k, _)| k == id) {
+            return f.clone();
+        }
+        let (key, region) = (id.to_string(), region.to_string());
+        let f = async move { kms::read_key(who, &key, &region).await }
+            .boxed()
+            .shared();
+        started.push((id.to_string(), f.clone()));
+        f
+    }
+}
+
+/// What the destination chain found: B's bucket, its key, and the role's
+/// probes on them.
+struct Destination {
+    bucket: Field<Bucket>,
+    canonical: Option<String>,
+    notes: Vec<String>,
+    region: String,
+    /// The key id the copy writes with, and its read (None: not read).
+    key: Option<(String, Option<KeyRead>)>,
+    generate: Option<Probe>,
+    writes: Vec<Probe>,
+}
+
+/// What the source chain found: A's bucket, the objects (as the role or A),
+/// the source keys, the role's probes on them, and the simulator's answers.
+struct Source {
+    bucket: Option<Field<Bucket>>,
+    canonical: Option<String>,
+    notes: Vec<String>,
+    region_probe: Option<String>,
+    sample: Option<s3::Sample>,
+    object_probes: Vec<Probe>,
+    a_id: Option<String>,
+    /// (reader's account, key id, read)
+    keys: Vec<(String, String, KeyRead)>,
+    key_probes: Vec<Probe>,
+    simulated: Result<Vec<iam::Simulated>, String>,
+}
+
+/// Every read and probe starts as soon as what it needs is known: B's and
+/// A's documents, the role's session, the objects and the keys run as
+/// concurrent chains, so a run takes a handful of round trips, not the sum of
+/// its calls.
+///
+/// ```text
+/// GetCallerIdentity ─┬─ AssumeRole ─┬─ HeadBucket + ListObjectsV2 ─ HeadObject ─┬─ keys, decrypt probes, simulator
+///                    │              └─ HeadBucket (destination)                 │
+///                    ├─ GetRole, List*RolePolicies ─ Get*Policy ─ GetPolicyVersion
+///                    ├─ HeadBucket ─ bucket reads (A and B) ─ destination key, GenerateDataKey
+///                    └─ DescribeOrganization
+/// ```
 async fn gather(copy: CopySpec, args: &AwsArgs) -> Result<Snapshot, GatherError> {
-    let mut notes: Vec<String> = Vec::new();
     let region = args.region.as_deref();
-    let b_config = aws::load(Side::B, args.profile.as_deref(), region).await?;
-    let a_config = match &args.source_profile {
-        Some(p) => Some(aws::load(Side::A, Some(p), region).await?),
-        None => None,
-    };
+    let (b_config, a_config) =
+        tokio::join!(aws::load(Side::B, args.profile.as_deref(), region), async {
+            match &args.source_profile {
+                Some(p) => Some(aws::load(Side::A, Some(p), region).await),
+                None => None,
+            }
+        });
+    let b_config = b_config?;
+    let a_config = a_config.transpose()?;
     let (b, a) = tokio::join!(aws::connect(Side::B, b_config), async {
         match a_config {
             Some(c) => Some(aws::connect(Side::A, c).await),
@@ -98,226 +177,275 @@ async fn gather(copy: CopySpec, args: &AwsArgs) -> Result<Snapshot, GatherError>
             role: copy.principal.clone(),
         });
     }
-    let role = if args.no_probes {
-        notes.push("no probes were made (--no-probes)".into());
-        None
-    } else {
-        let session_policy = copy.session_policy.as_ref().map(|d| match &d.raw {
-            crate::snapshot::model::RawPolicy::Text(t) => t.clone(),
-            crate::snapshot::model::RawPolicy::Json(v) => v.to_string(),
-        });
-        match aws::role_session(&b, &copy.principal, session_policy.as_deref()).await {
-            RoleSession::Ready(r) => Some(*r),
-            RoleSession::Unavailable(why) => {
-                notes.push(why);
-                None
-            }
-        }
-    };
-
     let src = &copy.source;
     let dst = &copy.destination;
-    let mut probes: Vec<Probe> = Vec::new();
     // the probes send what the copy sends
     let payer = copy
         .header("x-amz-request-payer")
         .is_some_and(|v| v.eq_ignore_ascii_case("requester"));
+    let session_policy = copy.session_policy.as_ref().map(|d| match &d.raw {
+        crate::snapshot::model::RawPolicy::Text(t) => t.clone(),
+        crate::snapshot::model::RawPolicy::Json(v) => v.to_string(),
+    });
 
-    // Phase 1: everything that does not depend on another read.
-    let role_read = iam::read_role(&b, &copy.principal);
-    let dst_read = s3::read_bucket(&b, &dst.bucket, false);
-    let org_b = iam::read_organization(&b);
-    let a_reads = async {
-        match &a {
-            Some(a) => Some(tokio::join!(
-                s3::read_bucket(a, &src.bucket, true),
-                iam::read_organization(a)
-            )),
-            None => None,
+    // The role's session: every probe waits for it, no read does.
+    let role_session = async {
+        if args.no_probes {
+            return (None, Some("no probes were made (--no-probes)".to_string()));
         }
+        match aws::role_session(&b, &copy.principal, session_policy.as_deref()).await {
+            RoleSession::Ready(r) => (Some(*r), None),
+            RoleSession::Unavailable(why) => (None, Some(why)),
+        }
+    }
+    .shared();
+    let role = || {
+        let s = role_session.clone();
+        async move { s.await.0 }
     };
-    // The objects: as the role (probes), else as A (reads).
-    let objects = async {
-        let (who, as_probe) = match (&role, &a) {
-            (Some(r), _) => (r, true),
-            (None, Some(a)) => (a, false),
-            (None, None) => return (None, None, Vec::new()),
+    let keys = KeyReads::default();
+
+    let organizations = async {
+        tokio::join!(iam::read_organization(&b), async {
+            match &a {
+                Some(a) => Some(iam::read_organization(a).await),
+                None => None,
+            }
+        })
+    };
+
+    let destination = async {
+        let (bucket, canonical, mut notes) = s3::read_bucket(&b, &dst.bucket, false).await;
+        let dst_key = dest_key_id(&copy, &bucket);
+        let dst_region = bucket
+            .value()
+            .and_then(|bk| bk.region.clone())
+            .unwrap_or_else(|| b.region().to_string());
+        let read = match &dst_key {
+            Some(k) => match kms::arn_parts(k) {
+                Some((_, acct)) if acct != b.account => {
+                    notes.push(format!(
+                        "the destination key {k} is in account {acct}, not B: it was not read"
+                    ));
+                    None
+                }
+                _ => Some(keys.read(&b, k, &dst_region)),
+            },
+            None => None,
         };
-        let (src_region, head) = s3::head_bucket(who, &src.bucket).await;
-        let mut probes = Vec::new();
-        if as_probe {
-            probes.push(Probe {
-                as_principal: Some(who.arn.clone()),
-                call: "s3:ListBucket".into(),
-                target: src.bucket_arn(),
-                detail: Some(format!(
-                    "HeadBucket (region {})",
-                    src_region.as_deref().unwrap_or("unknown")
-                )),
-                outcome: match &head {
-                    Ok(()) => crate::snapshot::model::Outcome::Ok,
-                    Err(f) => f.outcome(),
-                },
-            });
+        let bucket_key = bucket
+            .value()
+            .and_then(|bk| bk.encryption.value())
+            .and_then(|e| e.as_ref())
+            .and_then(|e| e.bucket_key)
+            .unwrap_or(false);
+        let role_probes = async {
+            let Some(r) = role().await else {
+                return (None, Vec::new());
+            };
+            // GenerateDataKey DryRun on the key by ARN: named by ARN, it need
+            // not wait for DescribeKey
+            let generate = async {
+                let k = dst_key.as_ref()?;
+                let arn = match &read {
+                    Some(read) if !is_key_arn(k) => match read.clone().await {
+                        Ok((arn, _, _)) => arn,
+                        Err(_) => k.clone(),
+                    },
+                    _ => k.clone(),
+                };
+                let ctx = if bucket_key {
+                    dst.bucket_arn()
+                } else {
+                    format!(
+                        "arn:aws:s3:::{}/{}xacct-example-object",
+                        dst.bucket, dst.prefix
+                    )
+                };
+                Some(probes::generate_dry_run(&r, &arn, &ctx).await)
+            };
+            let writes = async {
+                if args.probe_writes {
+                    probes::write_probe(&r, &copy, Some(&dst_region)).await
+                } else {
+                    Vec::new()
+                }
+            };
+            tokio::join!(generate, writes)
+        };
+        let key_read = async {
+            match &read {
+                Some(f) => Some(f.clone().await),
+                None => None,
+            }
+        };
+        let (key_read, (generate, writes)) = tokio::join!(key_read, role_probes);
+        Destination {
+            bucket,
+            canonical,
+            notes,
+            region: dst_region,
+            key: dst_key.map(|k| (k, key_read)),
+            generate,
+            writes,
         }
-        if matches!(&head, Err(f) if f.is("NoSuchBucket")) {
-            return (src_region, None, probes);
-        }
-        let sample = s3::sample(
-            who,
-            as_probe,
-            as_probe && payer,
-            &src.bucket,
-            &src.prefix,
-            src_region.as_deref(),
-            args.sample,
-            args.census,
-            args.concurrency,
-        )
-        .await;
-        probes.extend(sample.probes.iter().cloned());
-        // the role may not list: the probe says so; A's credentials still
-        // tell what the objects are
-        if as_probe
-            && sample.objects.unreadable().is_some()
-            && let Some(a) = &a
-        {
-            let by_a = s3::sample(
-                a,
-                false,
-                false,
-                &src.bucket,
-                &src.prefix,
-                src_region.as_deref(),
-                args.sample,
-                args.census,
-                args.concurrency,
-            )
-            .await;
-            return (src_region, Some(by_a), probes);
-        }
-        (src_region, Some(sample), probes)
     };
+
     let dst_head = async {
-        match &role {
-            Some(r) => Some(s3::head_bucket(r, &dst.bucket).await),
+        match role().await {
+            Some(r) => Some((r.arn.clone(), s3::head_bucket(&r, &dst.bucket).await)),
             None => None,
         }
     };
-    let (
-        (role_name, role_field),
-        (dst_bucket, b_canonical, dst_notes),
-        org_b,
-        a_reads,
-        objects,
-        dst_head,
-    ) = tokio::join!(role_read, dst_read, org_b, a_reads, objects, dst_head);
-    notes.extend(dst_notes);
-    let (src_region_probe, sample, object_probes) = objects;
-    probes.extend(object_probes);
 
-    let (mut src_bucket, a_canonical, org_a) = match a_reads {
-        Some(((bucket, canonical, n), org)) => {
-            notes.extend(n);
-            (Some(bucket), canonical, Some(org))
-        }
-        None => (None, None, None),
-    };
+    let source = async {
+        let a_bucket = async {
+            match &a {
+                Some(a) => Some(s3::read_bucket(a, &src.bucket, true).await),
+                None => None,
+            }
+        };
+        let census_opts = args
+            .census
+            .then(|| census::Options::new(args.concurrency, true));
+        // The objects: as the role (probes), else as A (reads).
+        let objects = async {
+            let role = role().await;
+            let (who, as_probe) = match (&role, &a) {
+                (Some(r), _) => (r, true),
+                (None, Some(a)) => (a, false),
+                (None, None) => return (None, None, Vec::new()),
+            };
+            let listing = |who, as_probe, region| listing(who, as_probe, payer, region, src);
+            // HeadBucket and the listing at once, in the role's region; the
+            // listing is redone in the bucket's region when HeadBucket names
+            // another
+            let first = listing(who, as_probe, None);
+            let ((src_region, head), sample) = tokio::join!(
+                s3::head_bucket(who, &src.bucket),
+                s3::sample(&first, args.sample, census_opts.as_ref())
+            );
+            let mut probes = Vec::new();
+            if as_probe {
+                probes.push(Probe {
+                    as_principal: Some(who.arn.clone()),
+                    call: "s3:ListBucket".into(),
+                    target: src.bucket_arn(),
+                    detail: Some(format!(
+                        "HeadBucket (region {})",
+                        src_region.as_deref().unwrap_or("unknown")
+                    )),
+                    outcome: match &head {
+                        Ok(()) => crate::snapshot::model::Outcome::Ok,
+                        Err(f) => f.outcome(),
+                    },
+                });
+            }
+            if matches!(&head, Err(f) if f.is("NoSuchBucket")) {
+                return (src_region, None, probes);
+            }
+            let mut sample = match &src_region {
+                Some(r) if r != who.region() => {
+                    let there = listing(who, as_probe, Some(r));
+                    s3::sample(&there, args.sample, census_opts.as_ref()).await
+                }
+                _ => sample,
+            };
+            probes.append(&mut sample.probes);
+            // the role may not list: the probe says so; A's credentials still
+            // tell what the objects are
+            if as_probe
+                && sample.objects.unreadable().is_some()
+                && let Some(a) = &a
+            {
+                let by_a = listing(a, false, src_region.as_deref());
+                let by_a = s3::sample(&by_a, args.sample, census_opts.as_ref()).await;
+                return (src_region, Some(by_a), probes);
+            }
+            (src_region, Some(sample), probes)
+        };
+        let (a_bucket, (region_probe, sample, object_probes)) = tokio::join!(a_bucket, objects);
+        let (bucket, canonical, mut notes) = match a_bucket {
+            Some((bucket, canonical, n)) => (Some(bucket), canonical, n),
+            None => (None, None, Vec::new()),
+        };
 
-    // Phase 2: keys (their ids come from the reads above) and the probes on them.
-    let dst_key = dest_key_id(&copy, &dst_bucket);
-    let mut src_keys: Vec<String> = Vec::new();
-    if let Some(s) = &sample {
-        src_keys.extend(kms_keys_of(&s.objects));
-        if let Some(c) = &s.census {
-            for enc in c.census.by_encryption.keys() {
-                if let Some((alg, key)) = enc.split_once(' ')
-                    && alg.starts_with("aws:kms")
-                    && !src_keys.iter().any(|k| k == key)
-                {
-                    src_keys.push(key.to_string());
+        let mut src_keys: Vec<String> = Vec::new();
+        if let Some(s) = &sample {
+            src_keys.extend(kms_keys_of(&s.objects));
+            if let Some(c) = &s.census {
+                for enc in c.census.by_encryption.keys() {
+                    if let Some((alg, key)) = enc.split_once(' ')
+                        && alg.starts_with("aws:kms")
+                        && !src_keys.iter().any(|k| k == key)
+                    {
+                        src_keys.push(key.to_string());
+                    }
                 }
             }
         }
-    }
-    if let Some(k) = &copy.source_key
-        && !src_keys.contains(k)
-    {
-        src_keys.push(k.clone());
-    }
-    if let Some(Field::Value(bk)) = &src_bucket
-        && let Some(Some(e)) = bk.encryption.value()
-        && e.is_kms()
-        && let Some(k) = &e.kms_key
-        && !src_keys.contains(k)
-    {
-        src_keys.push(k.clone());
-    }
-
-    let a_id: Option<String> = a.as_ref().map(|a| a.account.clone()).or_else(|| {
-        src_keys
-            .iter()
-            .find_map(|k| kms::arn_parts(k).map(|(_, acct)| acct.to_string()))
-    });
-    let dst_region = dst_bucket
-        .value()
-        .and_then(|bk| bk.region.clone())
-        .unwrap_or_else(|| b.region().to_string());
-    let src_region = src_bucket
-        .as_ref()
-        .and_then(|f| f.value())
-        .and_then(|bk| bk.region.clone())
-        .or(src_region_probe.clone())
-        .unwrap_or_else(|| b.region().to_string());
-
-    // Which account reads which key: B the destination's, A the source's.
-    let mut key_jobs: Vec<(&Account, String, String)> = Vec::new();
-    if let Some(k) = &dst_key {
-        match kms::arn_parts(k) {
-            Some((_, acct)) if acct != b.account => notes.push(format!(
-                "the destination key {k} is in account {acct}, not B: it was not read"
-            )),
-            _ => key_jobs.push((&b, k.clone(), dst_region.clone())),
+        if let Some(k) = &copy.source_key
+            && !src_keys.contains(k)
+        {
+            src_keys.push(k.clone());
         }
-    }
-    for k in &src_keys {
-        let acct = kms::arn_parts(k).map(|(_, acct)| acct.to_string());
-        let reader = match (&a, acct.as_deref()) {
-            (Some(a), Some(acct)) if acct == a.account => Some(a),
-            (_, Some(acct)) if acct == b.account => Some(&b),
-            (Some(a), None) => Some(a),
+        if let Some(Field::Value(bk)) = &bucket
+            && let Some(Some(e)) = bk.encryption.value()
+            && e.is_kms()
+            && let Some(k) = &e.kms_key
+            && !src_keys.contains(k)
+        {
+            src_keys.push(k.clone());
+        }
+        let a_id: Option<String> = a.as_ref().map(|a| a.account.clone()).or_else(|| {
+            src_keys
+                .iter()
+                .find_map(|k| kms::arn_parts(k).map(|(_, acct)| acct.to_string()))
+        });
+        let src_region = bucket
+            .as_ref()
+            .and_then(|f| f.value())
+            .and_then(|bk| bk.region.clone())
+            .or(region_probe.clone())
+            .unwrap_or_else(|| b.region().to_string());
+
+        // Which account reads which source key.
+        let mut reads = Vec::new();
+        for k in &src_keys {
+            let acct = kms::arn_parts(k).map(|(_, acct)| acct.to_string());
+            let reader = match (&a, acct.as_deref()) {
+                (Some(a), Some(acct)) if acct == a.account => Some(a),
+                (_, Some(acct)) if acct == b.account => Some(&b),
+                (Some(a), None) => Some(a),
+                _ => None,
+            };
+            match reader {
+                Some(r) => reads.push((r.account.clone(), k.clone(), keys.read(r, k, &src_region))),
+                None => notes.push(format!(
+                    "the source key {k} was not read: no credentials for account {} (give --source-profile)",
+                    acct.as_deref().unwrap_or("A")
+                )),
+            }
+        }
+        let key_reads = futures::future::join_all(
+            reads
+                .into_iter()
+                .map(|(acct, id, f)| async move { (acct, id, f.await) }),
+        );
+
+        let objects_map = match sample.as_ref().map(|s| &s.objects) {
+            Some(Field::Value(objs)) => Some(objs),
             _ => None,
         };
-        match reader {
-            Some(r) => {
-                if !key_jobs.iter().any(|(_, id, _)| id == k) {
-                    key_jobs.push((r, k.clone(), src_region.clone()))
-                }
-            }
-            None => notes.push(format!(
-                "the source key {k} was not read: no credentials for account {} (give --source-profile)",
-                acct.as_deref().unwrap_or("A")
-            )),
-        }
-    }
-    let key_reads =
-        futures::future::join_all(key_jobs.iter().map(|(who, id, region)| async move {
-            (
-                who.account.clone(),
-                id.clone(),
-                kms::read_key(who, id, region).await,
-            )
-        }));
-
-    // The probes on keys and objects, as the role.
-    let role_probes = async {
-        let Some(r) = &role else { return Vec::new() };
-        let mut out = Vec::new();
-        // the decrypt test: one object per KMS key in the sample
-        let mut tested: BTreeSet<String> = BTreeSet::new();
-        let mut gets = Vec::new();
-        if let Some(Field::Value(objs)) = sample.as_ref().map(|s| &s.objects) {
-            for (key, o) in objs {
+        // The probes on keys and objects, as the role.
+        let key_probes = async {
+            let Some(r) = role().await else {
+                return Vec::new();
+            };
+            // the decrypt test: one object per KMS key in the sample
+            let mut tested: BTreeSet<String> = BTreeSet::new();
+            let mut gets = Vec::new();
+            for (key, o) in objects_map.into_iter().flatten() {
                 let Some(o) = o.value() else { continue };
                 if o.size == Some(0) {
                     continue;
@@ -331,50 +459,118 @@ async fn gather(copy: CopySpec, args: &AwsArgs) -> Result<Snapshot, GatherError>
                     gets.push(key.clone());
                 }
             }
-        }
-        for key in &gets {
-            out.push(probes::decrypt_test(r, &src.bucket, Some(&src_region), key, payer).await);
-        }
-        // the encryption context S3 would send for an object under each key:
-        // the object ARN, or the bucket ARN with a Bucket Key
-        let context_for = |key: &str| -> String {
-            let objs = match sample.as_ref().map(|s| &s.objects) {
-                Some(Field::Value(objs)) => Some(objs),
-                _ => None,
-            };
-            objs.into_iter()
-                .flatten()
-                .find_map(|(name, o)| {
-                    let e = o.value()?.encryption.as_ref()?;
-                    (e.kms_key.as_deref() == Some(key)).then(|| {
-                        if e.bucket_key == Some(true) {
-                            src.bucket_arn()
-                        } else {
-                            format!("{}/{name}", src.bucket_arn())
-                        }
+            // the encryption context S3 would send for an object under each
+            // key: the object ARN, or the bucket ARN with a Bucket Key
+            let context_for = |key: &str| -> String {
+                objects_map
+                    .into_iter()
+                    .flatten()
+                    .find_map(|(name, o)| {
+                        let e = o.value()?.encryption.as_ref()?;
+                        (e.kms_key.as_deref() == Some(key)).then(|| {
+                            if e.bucket_key == Some(true) {
+                                src.bucket_arn()
+                            } else {
+                                format!("{}/{name}", src.bucket_arn())
+                            }
+                        })
                     })
-                })
-                .unwrap_or_else(|| {
-                    format!("{}/{}xacct-example-object", src.bucket_arn(), src.prefix)
-                })
+                    .unwrap_or_else(|| {
+                        format!("{}/{}xacct-example-object", src.bucket_arn(), src.prefix)
+                    })
+            };
+            let r = &r;
+            let src_region = src_region.as_str();
+            let decrypt_tests = futures::future::join_all(
+                gets.iter()
+                    .map(|key| probes::decrypt_test(r, &src.bucket, Some(src_region), key, payer)),
+            );
+            let dry_runs = futures::future::join_all(
+                src_keys
+                    .iter()
+                    .filter(|k| kms::arn_parts(k).is_some())
+                    .map(|k| {
+                        let ctx = context_for(k);
+                        async move { probes::decrypt_dry_run(r, k, &ctx).await }
+                    }),
+            );
+            let (mut out, dry) = tokio::join!(decrypt_tests, dry_runs);
+            out.extend(dry);
+            out
         };
-        for k in src_keys.iter().filter(|k| kms::arn_parts(k).is_some()) {
-            out.push(probes::decrypt_dry_run(r, k, &context_for(k)).await);
+        // The IAM policy simulator, on what the checks will judge.
+        let requests = simulator_requests(
+            &copy,
+            a_id.as_deref(),
+            bucket.as_ref(),
+            sample.as_ref().map(|s| &s.objects),
+        );
+        let simulate = iam::simulate(&b, &copy.principal, &requests);
+        let (keys_read, key_probes, simulated) = tokio::join!(key_reads, key_probes, simulate);
+        Source {
+            bucket,
+            canonical,
+            notes,
+            region_probe,
+            sample,
+            object_probes,
+            a_id,
+            keys: keys_read,
+            key_probes,
+            simulated,
         }
-        out
     };
-    let (key_results, mut role_probe_list) = tokio::join!(key_reads, role_probes);
+
+    let (
+        (role_acct, role_note),
+        (role_name, role_field),
+        (org_b, org_a),
+        destination,
+        dst_head,
+        source,
+    ) = tokio::join!(
+        role_session.clone(),
+        iam::read_role(&b, &copy.principal),
+        organizations,
+        destination,
+        dst_head,
+        source
+    );
+    // what borrowed the copy is done
+    drop(role_session);
+    let role = role_acct.as_ref();
+
+    let mut notes: Vec<String> = Vec::new();
+    notes.extend(role_note);
+    notes.extend(destination.notes);
+    let Source {
+        bucket: mut src_bucket,
+        canonical: a_canonical,
+        notes: src_notes,
+        region_probe: src_region_probe,
+        sample,
+        object_probes,
+        a_id,
+        keys: src_key_reads,
+        key_probes: mut role_probe_list,
+        simulated,
+    } = source;
+    notes.extend(src_notes);
+    let mut probes: Vec<Probe> = object_probes;
 
     let mut keys_b: BTreeMap<String, Field<Key>> = BTreeMap::new();
     let mut keys_a: BTreeMap<String, Field<Key>> = BTreeMap::new();
-    let mut dst_key_arn = dst_key.clone();
-    for (acct, id, res) in key_results {
+    let mut seen_ids: BTreeSet<String> = BTreeSet::new();
+    let dst_read = destination
+        .key
+        .and_then(|(id, read)| read.map(|r| (b.account.clone(), id, r)));
+    for (acct, id, res) in dst_read.into_iter().chain(src_key_reads) {
+        if !seen_ids.insert(id.clone()) {
+            continue;
+        }
         match res {
             Ok((arn, field, n)) => {
                 notes.extend(n);
-                if Some(&id) == dst_key.as_ref() {
-                    dst_key_arn = Some(arn.clone());
-                }
                 if acct == b.account {
                     keys_b.insert(arn, field);
                 } else {
@@ -386,14 +582,14 @@ async fn gather(copy: CopySpec, args: &AwsArgs) -> Result<Snapshot, GatherError>
     }
 
     // The destination: HeadBucket, GenerateDataKey DryRun, and the write probe.
-    if let Some(r) = &role {
-        if let Some((_, head)) = &dst_head {
-            match head {
+    if let Some(r) = role {
+        if let Some((arn, head)) = &dst_head {
+            match &head.1 {
                 Ok(()) => probes.push(Probe {
-                    as_principal: Some(r.arn.clone()),
+                    as_principal: Some(arn.clone()),
                     call: "s3:ListBucket".into(),
                     target: dst.bucket_arn(),
-                    detail: Some(format!("HeadBucket (region {dst_region})")),
+                    detail: Some(format!("HeadBucket (region {})", destination.region)),
                     outcome: crate::snapshot::model::Outcome::Ok,
                 }),
                 // the copy does not need s3:ListBucket on the destination: a 403
@@ -412,31 +608,13 @@ async fn gather(copy: CopySpec, args: &AwsArgs) -> Result<Snapshot, GatherError>
             }
         }
         probes.append(&mut role_probe_list);
-        if let Some(k) = &dst_key_arn {
-            let bucket_key = dst_bucket
-                .value()
-                .and_then(|bk| bk.encryption.value())
-                .and_then(|e| e.as_ref())
-                .and_then(|e| e.bucket_key)
-                .unwrap_or(false);
-            let ctx = if bucket_key {
-                dst.bucket_arn()
-            } else {
-                format!(
-                    "arn:aws:s3:::{}/{}xacct-example-object",
-                    dst.bucket, dst.prefix
-                )
-            };
-            probes.push(probes::generate_dry_run(r, k, &ctx).await);
-        }
-        if args.probe_writes {
-            probes.extend(probes::write_probe(r, &copy, Some(&dst_region)).await);
-        }
+        probes.extend(destination.generate);
+        probes.extend(destination.writes);
     }
 
     // Whose objects are they: canonical ids mapped to accounts.
     let mut owners: BTreeMap<String, String> = BTreeMap::new();
-    if let Some(c) = &b_canonical {
+    if let Some(c) = &destination.canonical {
         owners.insert(c.clone(), b.account.clone());
     }
     if let (Some(c), Some(id)) = (&a_canonical, &a_id) {
@@ -445,6 +623,7 @@ async fn gather(copy: CopySpec, args: &AwsArgs) -> Result<Snapshot, GatherError>
     }
     let (mut objects, census) = match sample {
         Some(s) => {
+            notes.extend(s.notes);
             let census = s.census.map(|rc| {
                 let mut c = rc.census;
                 let a_canon = a_canonical.as_deref();
@@ -487,7 +666,9 @@ async fn gather(copy: CopySpec, args: &AwsArgs) -> Result<Snapshot, GatherError>
         organization: org_b,
         ..SnapAccount::default()
     };
-    acct_b.buckets.insert(dst.bucket.clone(), dst_bucket);
+    acct_b
+        .buckets
+        .insert(dst.bucket.clone(), destination.bucket);
     acct_b.roles.insert(role_name, role_field);
     acct_b.keys = keys_b;
     accounts.insert(b.account.clone(), acct_b);
@@ -507,18 +688,9 @@ async fn gather(copy: CopySpec, args: &AwsArgs) -> Result<Snapshot, GatherError>
             entry.keys.extend(keys_a);
             let bucket = match src_bucket.take() {
                 Some(f) => Some(f),
-                None if has_objects || src_region_probe.is_some() => Some(Field::Value(Bucket {
-                    name: src.bucket.clone(),
-                    pointer: docs::bucket_ptr(id, &src.bucket),
-                    region: src_region_probe.clone(),
-                    policy: Field::NotRead,
-                    encryption: Field::NotRead,
-                    ownership: Field::NotRead,
-                    requester_pays: Field::NotRead,
-                    public_access_block: Field::NotRead,
-                    census: None,
-                    objects: Field::NotRead,
-                })),
+                None if has_objects || src_region_probe.is_some() => Some(Field::Value(
+                    bare_bucket(id, &src.bucket, src_region_probe.clone()),
+                )),
                 None => None,
             };
             if let Some(mut bf) = bucket {
@@ -558,31 +730,113 @@ async fn gather(copy: CopySpec, args: &AwsArgs) -> Result<Snapshot, GatherError>
         notes: Vec::new(),
     };
 
-    // Cross-check the role's identity side with the IAM policy simulator.
-    notes.extend(cross_check(&b, &snap).await);
+    // Compare the simulator's answers with the local engine.
+    notes.extend(cross_check(simulated, &snap));
     snap.notes = notes;
     Ok(snap)
 }
 
-/// Ask the IAM policy simulator what the role's identity policies allow and
-/// compare with the local engine (XA006, XA007); a disagreement is a note,
-/// the local verdict stands.
-async fn cross_check(b: &Account, snap: &Snapshot) -> Vec<String> {
-    let plan = crate::checks::plan::Plan::new(snap);
-    let src = &snap.copy.source;
+/// How `who` lists the source (with the copy's Requester Pays header when
+/// probing as the role).
+fn listing<'a>(
+    who: &'a Account,
+    as_probe: bool,
+    payer: bool,
+    region: Option<&str>,
+    src: &'a S3Location,
+) -> s3::Listing<'a> {
+    s3::Listing {
+        s3: who.s3(region),
+        who,
+        as_probe,
+        payer: as_probe && payer,
+        bucket: &src.bucket,
+        prefix: &src.prefix,
+    }
+}
+
+/// A source bucket known only through the objects read in it.
+fn bare_bucket(account: &str, name: &str, region: Option<String>) -> Bucket {
+    Bucket {
+        name: name.to_string(),
+        pointer: docs::bucket_ptr(account, name),
+        region,
+        policy: Field::NotRead,
+        encryption: Field::NotRead,
+        ownership: Field::NotRead,
+        requester_pays: Field::NotRead,
+        public_access_block: Field::NotRead,
+        census: None,
+        objects: Field::NotRead,
+    }
+}
+
+/// What to ask the IAM policy simulator, from what the checks will judge:
+/// the source objects as the snapshot will record them (without the keys,
+/// which the requests do not depend on), so the simulator runs beside the
+/// key reads instead of after them.
+fn simulator_requests(
+    copy: &CopySpec,
+    a_id: Option<&str>,
+    src_bucket: Option<&Field<Bucket>>,
+    objects: Option<&Field<BTreeMap<String, Field<Object>>>>,
+) -> Vec<(&'static str, String)> {
+    let mut s = Snapshot {
+        format: FORMAT.into(),
+        description: None,
+        copy: copy.clone(),
+        accounts: BTreeMap::new(),
+        probes: Vec::new(),
+        expect: None,
+        notes: Vec::new(),
+    };
+    let src = &copy.source;
+    if let Some(id) = a_id {
+        let objects = objects.cloned().unwrap_or(Field::NotRead);
+        let bucket = match src_bucket {
+            Some(Field::Value(bk)) => {
+                let mut bk = bk.clone();
+                bk.objects = objects;
+                Some(Field::Value(bk))
+            }
+            Some(other) => Some(other.clone()),
+            None if !objects.is_not_read() => {
+                let mut bk = bare_bucket(id, &src.bucket, None);
+                bk.objects = objects;
+                Some(Field::Value(bk))
+            }
+            None => None,
+        };
+        let mut acct = SnapAccount {
+            id: id.to_string(),
+            ..SnapAccount::default()
+        };
+        if let Some(bf) = bucket {
+            acct.buckets.insert(src.bucket.clone(), bf);
+        }
+        s.accounts.insert(id.to_string(), acct);
+    }
+    let plan = crate::checks::plan::Plan::new(&s);
     let object = plan
         .objects
         .first()
         .map(|o| format!("{}/{}", src.bucket_arn(), o.key))
         .unwrap_or_else(|| format!("{}/{}xacct-example-object", src.bucket_arn(), src.prefix));
-    let mut requests: Vec<(&str, String)> = vec![
+    let mut requests: Vec<(&'static str, String)> = vec![
         ("s3:ListBucket", src.bucket_arn()),
         ("s3:GetObject", object),
     ];
     for k in &plan.source_keys {
         requests.push(("kms:Decrypt", k.clone()));
     }
-    let results = match iam::simulate(b, &snap.copy.principal, &requests).await {
+    requests
+}
+
+/// Compare what the IAM policy simulator says the role's identity policies
+/// allow with the local engine (XA006, XA007); a disagreement is a note, the
+/// local verdict stands.
+fn cross_check(simulated: Result<Vec<iam::Simulated>, String>, snap: &Snapshot) -> Vec<String> {
+    let results = match simulated {
         Ok(r) => r,
         Err(why) => {
             return vec![format!(

@@ -7,10 +7,11 @@ use std::collections::BTreeMap;
 use futures::StreamExt;
 
 use super::aws::Account;
+use super::census::{self, RawCensus};
 use super::docs;
 use super::fail::Failure;
 use crate::snapshot::model::{
-    Bucket, Census, Encryption, Field, Object, Outcome, Probe, PublicAccessBlock,
+    Bucket, Encryption, Field, Object, Outcome, Probe, PublicAccessBlock,
 };
 
 /// Where a bucket is, from HeadBucket (its region even when the answer is 403
@@ -185,20 +186,17 @@ pub struct Sample {
     pub objects: Field<BTreeMap<String, Field<Object>>>,
     pub probes: Vec<Probe>,
     pub census: Option<RawCensus>,
+    /// Why the census is missing although it was asked for.
+    pub notes: Vec<String>,
 }
 
-/// A census before owners are known: counts by canonical owner id.
-#[derive(Default)]
-pub struct RawCensus {
-    pub census: Census,
-    pub owners: BTreeMap<String, (u64, Vec<String>)>,
-}
-
-struct Listed {
-    key: String,
-    size: Option<u64>,
-    owner: Option<String>,
-    storage_class: Option<String>,
+/// An object as ListObjectsV2 shows it.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    pub key: String,
+    pub size: Option<u64>,
+    pub owner: Option<String>,
+    pub storage_class: Option<String>,
 }
 
 fn probe(who: &Account, call: &str, target: String, detail: String, outcome: Outcome) -> Probe {
@@ -211,81 +209,112 @@ fn probe(who: &Account, call: &str, target: String, detail: String, outcome: Out
     }
 }
 
-/// List under the prefix: up to `limit` keys (all of them when `None`).
-#[allow(clippy::too_many_arguments)]
-async fn list(
-    who: &Account,
-    as_probe: bool,
-    payer: bool,
-    bucket: &str,
-    prefix: &str,
-    region: Option<&str>,
-    limit: Option<usize>,
-    probes: &mut Vec<Probe>,
-) -> Result<Vec<Listed>, Failure> {
-    let s3 = who.s3(region);
-    let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = limit.map(|n| (n - out.len()).clamp(1, 1000) as i32);
-        let mut req = s3
+/// Where and how to list: the objects under `prefix`, as the copy would
+/// (`payer`: with `x-amz-request-payer: requester`).
+pub struct Listing<'a> {
+    pub s3: aws_sdk_s3::Client,
+    pub who: &'a Account,
+    /// Each page is a probe (as the role), or a plain read (as A).
+    pub as_probe: bool,
+    pub payer: bool,
+    pub bucket: &'a str,
+    pub prefix: &'a str,
+}
+
+/// One page of a listing and the continuation token of the next.
+pub struct Page {
+    pub items: Vec<Listed>,
+    pub next: Option<String>,
+}
+
+impl Listing<'_> {
+    /// One ListObjectsV2 page of up to `max_keys`; as the role, the first
+    /// page and any page that fails are recorded as probes.
+    pub async fn page(
+        &self,
+        max_keys: i32,
+        token: Option<&str>,
+        probes: &mut Vec<Probe>,
+    ) -> Result<Page, Failure> {
+        let mut req = self
+            .s3
             .list_objects_v2()
-            .bucket(bucket)
+            .bucket(self.bucket)
             .fetch_owner(true)
-            .set_max_keys(page);
-        if payer {
+            .max_keys(max_keys);
+        if self.payer {
             req = req.request_payer(aws_sdk_s3::types::RequestPayer::Requester);
         }
-        if !prefix.is_empty() {
-            req = req.prefix(prefix);
+        if !self.prefix.is_empty() {
+            req = req.prefix(self.prefix);
         }
-        if let Some(t) = &token {
+        if let Some(t) = token {
             req = req.continuation_token(t);
         }
-        let res = req.send().await;
-        if as_probe {
+        let res = req.send().await.map_err(|e| Failure::from_sdk(&e));
+        if self.as_probe && (token.is_none() || res.is_err()) {
             let detail = format!(
-                "ListObjectsV2 MaxKeys={} FetchOwner=true{}{}",
-                page.unwrap_or(1000),
-                if prefix.is_empty() {
+                "ListObjectsV2 MaxKeys={max_keys} FetchOwner=true{}{}",
+                if self.prefix.is_empty() {
                     String::new()
                 } else {
-                    format!(" Prefix={prefix}")
+                    format!(" Prefix={}", self.prefix)
                 },
                 if token.is_some() { " (next page)" } else { "" }
             );
             let outcome = match &res {
                 Ok(_) => Outcome::Ok,
-                Err(e) => Failure::from_sdk(e).outcome(),
+                Err(f) => f.outcome(),
             };
-            // one probe for the first page, and for any page that fails
-            if token.is_none() || !matches!(outcome, Outcome::Ok) {
-                probes.push(probe(
-                    who,
-                    "s3:ListBucket",
-                    format!("arn:aws:s3:::{bucket}"),
-                    detail,
-                    outcome,
-                ));
+            probes.push(probe(
+                self.who,
+                "s3:ListBucket",
+                format!("arn:aws:s3:::{}", self.bucket),
+                detail,
+                outcome,
+            ));
+        }
+        let res = res?;
+        let items = res
+            .contents()
+            .iter()
+            .filter_map(|o| {
+                Some(Listed {
+                    key: o.key()?.to_string(),
+                    size: o.size().and_then(|s| u64::try_from(s).ok()),
+                    owner: o.owner().and_then(|w| w.id()).map(str::to_string),
+                    storage_class: o.storage_class().map(|c| c.as_str().to_string()),
+                })
+            })
+            .collect();
+        let next = res
+            .next_continuation_token()
+            .filter(|_| res.is_truncated().unwrap_or(false))
+            .map(str::to_string);
+        Ok(Page { items, next })
+    }
+
+    /// Up to `limit` keys, page after page.
+    async fn first(&self, limit: usize, probes: &mut Vec<Probe>) -> Result<Vec<Listed>, Failure> {
+        let mut out: Vec<Listed> = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let want = (limit - out.len()).clamp(1, 1000) as i32;
+            let page = self.page(want, token.as_deref(), probes).await?;
+            out.extend(page.items);
+            token = page.next;
+            if token.is_none() || out.len() >= limit {
+                break;
             }
         }
-        let res = res.map_err(|e| Failure::from_sdk(&e))?;
-        for o in res.contents() {
-            let Some(key) = o.key() else { continue };
-            out.push(Listed {
-                key: key.to_string(),
-                size: o.size().and_then(|s| u64::try_from(s).ok()),
-                owner: o.owner().and_then(|w| w.id()).map(str::to_string),
-                storage_class: o.storage_class().map(|c| c.as_str().to_string()),
-            });
-        }
-        token = res.next_continuation_token().map(str::to_string);
-        let full = limit.is_some_and(|n| out.len() >= n);
-        if token.is_none() || !res.is_truncated().unwrap_or(false) || full {
-            break;
-        }
+        out.truncate(limit);
+        Ok(out)
     }
-    Ok(out)
+
+    /// HeadObject on one listed object.
+    pub async fn head(&self, l: &Listed) -> Result<Object, Failure> {
+        head(&self.s3, self.bucket, l, self.payer).await
+    }
 }
 
 fn restore_state(header: Option<&str>) -> Option<String> {
@@ -359,133 +388,72 @@ async fn head(
     })
 }
 
-/// List and head `sample` objects under the prefix (as the role: each call is
-/// a probe; as A: plain reads), and with `census` every object. `payer`: send
-/// `x-amz-request-payer: requester`, as the copy does.
-#[allow(clippy::too_many_arguments)]
-pub async fn sample(
-    who: &Account,
-    as_probe: bool,
-    payer: bool,
-    bucket: &str,
-    prefix: &str,
-    region: Option<&str>,
-    n: usize,
-    census: bool,
-    concurrency: usize,
-) -> Sample {
+/// The sampled objects as a snapshot records them, each HeadObject a probe
+/// when made as the role.
+pub fn sampled_objects(
+    listing: &Listing<'_>,
+    heads: Vec<(Listed, Result<Object, Failure>)>,
+    probes: &mut Vec<Probe>,
+) -> BTreeMap<String, Field<Object>> {
+    let mut objects = BTreeMap::new();
+    for (l, res) in heads {
+        if listing.as_probe {
+            probes.push(probe(
+                listing.who,
+                "s3:GetObject",
+                format!("arn:aws:s3:::{}/{}", listing.bucket, l.key),
+                "HeadObject (no KMS)".into(),
+                match &res {
+                    Ok(_) => Outcome::Ok,
+                    Err(f) => f.outcome(),
+                },
+            ));
+        }
+        objects.insert(
+            l.key,
+            match res {
+                Ok(o) => Field::Value(o),
+                Err(f) => Field::Unreadable(f.marker("s3:GetObject")),
+            },
+        );
+    }
+    objects
+}
+
+/// List and head `n` objects under the prefix (as the role: each call is a
+/// probe; as A: plain reads); with `census`, list and head every object and
+/// count them, the first `n` being the sample.
+pub async fn sample(listing: &Listing<'_>, n: usize, census: Option<&census::Options>) -> Sample {
     let mut probes = Vec::new();
-    let limit = if census { None } else { Some(n.max(1)) };
-    let listed = match list(
-        who,
-        as_probe,
-        payer,
-        bucket,
-        prefix,
-        region,
-        limit,
-        &mut probes,
-    )
-    .await
-    {
+    if let Some(opts) = census {
+        return census::run(listing, n, opts).await;
+    }
+    let listed = match listing.first(n.max(1), &mut probes).await {
         Ok(l) => l,
         Err(f) => {
             return Sample {
                 objects: Field::Unreadable(f.marker("s3:ListBucket")),
                 probes,
                 census: None,
+                notes: Vec::new(),
             };
         }
     };
-    let s3 = who.s3(region);
-    let sampled: Vec<&Listed> = listed.iter().take(n).collect();
-    let to_head: Vec<&Listed> = if census {
-        listed.iter().collect()
-    } else {
-        sampled.clone()
-    };
-    let heads: Vec<(usize, Result<Object, Failure>)> =
-        futures::stream::iter(to_head.iter().enumerate())
-            .map(|(i, l)| {
-                let s3 = &s3;
-                async move { (i, head(s3, bucket, l, payer).await) }
+    let heads: Vec<(Listed, Result<Object, Failure>)> =
+        futures::stream::iter(listed.into_iter().take(n))
+            .map(|l| async move {
+                let res = listing.head(&l).await;
+                (l, res)
             })
-            .buffer_unordered(concurrency.clamp(1, 256))
+            .buffered(16)
             .collect()
             .await;
-    let mut heads: Vec<_> = heads;
-    heads.sort_by_key(|(i, _)| *i);
-    let mut objects = BTreeMap::new();
-    let mut raw = census.then(RawCensus::default);
-    for (i, res) in &heads {
-        let l = to_head[*i];
-        if *i < sampled.len() {
-            if as_probe {
-                probes.push(probe(
-                    who,
-                    "s3:GetObject",
-                    format!("arn:aws:s3:::{bucket}/{}", l.key),
-                    "HeadObject (no KMS)".into(),
-                    match res {
-                        Ok(_) => Outcome::Ok,
-                        Err(f) => f.outcome(),
-                    },
-                ));
-            }
-            objects.insert(
-                l.key.clone(),
-                match res {
-                    Ok(o) => Field::Value(o.clone()),
-                    Err(f) => Field::Unreadable(f.marker("s3:GetObject")),
-                },
-            );
-        }
-        if let Some(rc) = raw.as_mut() {
-            add_to_census(rc, l, res);
-        }
-    }
+    let objects = sampled_objects(listing, heads, &mut probes);
     Sample {
         objects: Field::Value(objects),
         probes,
-        census: raw,
-    }
-}
-
-fn example(c: &mut Census, kind: &str, key: &str) {
-    let v = c.examples.entry(kind.to_string()).or_default();
-    if v.len() < 3 {
-        v.push(key.to_string());
-    }
-}
-
-fn add_to_census(rc: &mut RawCensus, l: &Listed, res: &Result<Object, Failure>) {
-    let c = &mut rc.census;
-    c.objects += 1;
-    let (enc, class) = match res {
-        Ok(o) => (
-            o.encryption.as_ref().map(|e| match &e.kms_key {
-                Some(k) => format!("{} {k}", e.algorithm),
-                None => e.algorithm.clone(),
-            }),
-            o.storage_class.clone(),
-        ),
-        Err(f) => (
-            Some(format!("unreadable ({})", f.code)),
-            l.storage_class.clone(),
-        ),
-    };
-    let enc = enc.unwrap_or_else(|| "none".into());
-    *c.by_encryption.entry(enc.clone()).or_default() += 1;
-    example(c, &enc, &l.key);
-    let class = class.unwrap_or_else(|| "STANDARD".into());
-    *c.by_storage_class.entry(class.clone()).or_default() += 1;
-    example(c, &class, &l.key);
-    if let Some(owner) = &l.owner {
-        let e = rc.owners.entry(owner.clone()).or_default();
-        e.0 += 1;
-        if e.1.len() < 3 {
-            e.1.push(l.key.clone());
-        }
+        census: None,
+        notes: Vec::new(),
     }
 }
 
