@@ -50,8 +50,13 @@ fn is_fault(p: &Probe) -> bool {
             [
                 "throttl",
                 "slowdown",
-                "internalerror",
-                "serviceunavailable",
+                // InternalError (S3), InternalFailure (IAM, STS),
+                // KMSInternalException, ServiceFailure
+                "internal",
+                "servicefailure",
+                "unavailable",
+                "limitexceeded",
+                "priorrequestnotcomplete",
                 "requesttimeout",
                 "timeout",
                 "timedout",

@@ -9,6 +9,7 @@ mod docs;
 mod fail;
 mod iam;
 mod kms;
+pub mod operations;
 mod probes;
 mod progress;
 mod rate;
@@ -40,7 +41,8 @@ pub fn run(copy: CopySpec, args: &AwsArgs) -> Result<Snapshot, GatherError> {
         .map_err(|e| GatherError::Aws(format!("cannot start the async runtime: {e}")))?;
     let secs = args.timeout.max(1);
     rt.block_on(async {
-        match tokio::time::timeout(Duration::from_secs(secs), gather(copy, args)).await {
+        let budget = aws::Budget::new(Duration::from_secs(secs));
+        match tokio::time::timeout(Duration::from_secs(secs), gather(copy, args, budget)).await {
             Ok(r) => r,
             Err(_) => Err(GatherError::Timeout { seconds: secs }),
         }
@@ -149,7 +151,11 @@ struct Source {
 ///                    ├─ HeadBucket ─ bucket reads (A and B) ─ destination key, GenerateDataKey
 ///                    └─ DescribeOrganization
 /// ```
-async fn gather(copy: CopySpec, args: &AwsArgs) -> Result<Snapshot, GatherError> {
+async fn gather(
+    copy: CopySpec,
+    args: &AwsArgs,
+    budget: aws::Budget,
+) -> Result<Snapshot, GatherError> {
     let region = args.region.as_deref();
     let (b_config, a_config) =
         tokio::join!(aws::load(Side::B, args.profile.as_deref(), region), async {
@@ -160,9 +166,9 @@ async fn gather(copy: CopySpec, args: &AwsArgs) -> Result<Snapshot, GatherError>
         });
     let b_config = b_config?;
     let a_config = a_config.transpose()?;
-    let (b, a) = tokio::join!(aws::connect(Side::B, b_config), async {
+    let (b, a) = tokio::join!(aws::connect(Side::B, b_config, budget), async {
         match a_config {
-            Some(c) => Some(aws::connect(Side::A, c).await),
+            Some(c) => Some(aws::connect(Side::A, c, budget).await),
             None => None,
         }
     });
@@ -191,11 +197,34 @@ async fn gather(copy: CopySpec, args: &AwsArgs) -> Result<Snapshot, GatherError>
     // The role's session: every probe waits for it, no read does.
     let role_session = async {
         if args.no_probes {
-            return (None, Some("no probes were made (--no-probes)".to_string()));
+            return (
+                None,
+                Some("no probes were made (--no-probes)".to_string()),
+                None,
+            );
         }
-        match aws::role_session(&b, &copy.principal, session_policy.as_deref()).await {
-            RoleSession::Ready(r) => (Some(*r), None),
-            RoleSession::Unavailable(why) => (None, Some(why)),
+        match aws::role_session(
+            &b,
+            &copy.principal,
+            session_policy.as_deref(),
+            args.probe_writes,
+        )
+        .await
+        {
+            RoleSession::Ready(r) => (Some(*r), None, None),
+            // a fault is recorded as a probe that could not complete (XA014
+            // unknown): the run asked for probes and none could be made
+            RoleSession::Unavailable(why, fault) => (
+                None,
+                Some(why),
+                fault.map(|f| Probe {
+                    as_principal: Some(b.arn.clone()),
+                    call: "sts:AssumeRole".into(),
+                    target: copy.principal.clone(),
+                    detail: Some("AssumeRole (session xacct-doctor) for the probes".into()),
+                    outcome: f.outcome(),
+                }),
+            ),
         }
     }
     .shared();
@@ -522,7 +551,7 @@ async fn gather(copy: CopySpec, args: &AwsArgs) -> Result<Snapshot, GatherError>
     };
 
     let (
-        (role_acct, role_note),
+        (role_acct, role_note, role_fault),
         (role_name, role_field),
         (org_b, org_a),
         destination,
@@ -557,6 +586,7 @@ async fn gather(copy: CopySpec, args: &AwsArgs) -> Result<Snapshot, GatherError>
     } = source;
     notes.extend(src_notes);
     let mut probes: Vec<Probe> = object_probes;
+    probes.extend(role_fault);
 
     let mut keys_b: BTreeMap<String, Field<Key>> = BTreeMap::new();
     let mut keys_a: BTreeMap<String, Field<Key>> = BTreeMap::new();
