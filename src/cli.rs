@@ -239,6 +239,19 @@ pub struct SnapshotArgs {
     /// Where to write the snapshot.
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
+    /// Replace account ids, bucket, object, role, key and other names with
+    /// stable placeholders, so the snapshot can be shared; the verdict stays
+    /// the same.
+    #[arg(long)]
+    pub redact: bool,
+    /// Redact this existing snapshot file instead of reading AWS (no network).
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "redact",
+        conflicts_with_all = ["source", "destination", "role_arn", "profile", "source_profile"]
+    )]
+    pub from: Option<PathBuf>,
     #[command(flatten)]
     pub copy: CopyArgs,
     #[command(flatten)]
@@ -415,9 +428,36 @@ fn live_snapshot(copy: &CopyArgs, aws: &AwsArgs) -> Result<crate::snapshot::Snap
 }
 
 fn snapshot(a: SnapshotArgs) -> ExitCode {
-    let snap = match live_snapshot(&a.copy, &a.aws) {
-        Ok(s) => s,
-        Err(code) => return code,
+    let snap = match &a.from {
+        // redact a snapshot someone already has: no AWS at all
+        Some(path) => {
+            let bytes = match read_file(path) {
+                Ok(b) => b,
+                Err(e) => return input_error(e),
+            };
+            match crate::snapshot::load_bytes(&path.display().to_string(), &bytes) {
+                Ok(s) => s,
+                Err(p) => {
+                    eprint!(
+                        "{}",
+                        diag::render(&p, color_for(std::io::stderr().is_terminal(), false))
+                    );
+                    return exit::code(exit::INPUT);
+                }
+            }
+        }
+        None => match live_snapshot(&a.copy, &a.aws) {
+            Ok(s) => s,
+            Err(code) => return code,
+        },
+    };
+    let snap = if a.redact {
+        match crate::snapshot::redact::redact(&snap) {
+            Ok(r) => r,
+            Err(e) => return input_error(format!("cannot redact the snapshot: {e}")),
+        }
+    } else {
+        snap
     };
     let text = match serde_json::to_string_pretty(&snap) {
         Ok(t) => t + "\n",
@@ -472,11 +512,13 @@ fn simulate(a: SimulateArgs) -> ExitCode {
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
-            return input_error(format!(
-                "{}: invalid UTF-8 at byte {}",
-                path.display(),
-                e.utf8_error().valid_up_to()
-            ));
+            let p = diag::not_utf8(
+                &path.display().to_string(),
+                e.as_bytes(),
+                e.utf8_error().valid_up_to(),
+            );
+            eprint!("{}", diag::render(&p, std::io::stderr().is_terminal()));
+            return exit::code(exit::INPUT);
         }
     };
     match crate::simulate::parse_case(&path.display().to_string(), &text) {

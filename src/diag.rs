@@ -73,6 +73,11 @@ impl Located {
         }
         self
     }
+    /// The span to underline in what is shown (moved into the excerpt when
+    /// the line is too long to show whole).
+    pub fn shown_span(&self) -> Span {
+        self.shown.1
+    }
     /// `file:line:col: message`, for one-line output (batch mode, JSON).
     pub fn one_line(&self) -> String {
         let (l, c) = crate::json::line_col(&self.source.text, self.span.start);
@@ -130,6 +135,22 @@ impl std::error::Error for Problems {}
 impl Diagnostic for Problems {
     fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
         Some(Box::new(self.items.iter().map(|i| i as &dyn Diagnostic)))
+    }
+}
+
+/// A file that is not UTF-8: located at the first bad byte (shown as U+FFFD).
+pub fn not_utf8(name: &str, bytes: &[u8], at: usize) -> Problems {
+    let text = String::from_utf8_lossy(bytes).into_owned();
+    // the lossy text is the same up to `at`, so the offset still holds
+    let at = at.min(text.len());
+    let end = text[at..].chars().next().map_or(at, |c| at + c.len_utf8());
+    let source = Source::new(name, text);
+    Problems {
+        title: format!("{name} is not UTF-8 text"),
+        items: vec![
+            Located::new(&source, Span::new(at, end), "invalid UTF-8 here")
+                .help("save the file as UTF-8 JSON"),
+        ],
     }
 }
 

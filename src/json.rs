@@ -185,6 +185,19 @@ pub fn parse_bytes(bytes: &[u8]) -> Result<Node, ParseError> {
     }
 }
 
+/// What a character that cannot start a value (or a key) probably is: text
+/// pasted from a word processor or saved by an editor that adds a BOM.
+fn char_hint(ch: char) -> &'static str {
+    match ch {
+        '\u{2018}' | '\u{2019}' | '\u{201C}' | '\u{201D}' => {
+            " (a typographic quote: JSON needs straight quotes \")"
+        }
+        '\'' => " (JSON strings use double quotes)",
+        '\u{FEFF}' => " (a byte order mark: save the file as UTF-8 without BOM)",
+        _ => "",
+    }
+}
+
 struct Parser<'a> {
     s: &'a [u8],
     text: &'a str,
@@ -240,14 +253,10 @@ impl Parser<'_> {
             b'-' | b'0'..=b'9' => self.number()?,
             _ => {
                 let ch = self.text[self.i..].chars().next().unwrap_or('?');
-                let hint = match ch {
-                    '\u{2018}' | '\u{2019}' | '\u{201C}' | '\u{201D}' => {
-                        " (a typographic quote: JSON needs straight quotes \")"
-                    }
-                    '\'' => " (JSON strings use double quotes)",
-                    _ => "",
-                };
-                return Err(self.err_at(self.i, format!("unexpected character {ch:?}{hint}")));
+                return Err(self.err_at(
+                    self.i,
+                    format!("unexpected character {ch:?}{}", char_hint(ch)),
+                ));
             }
         };
         Ok(Node {
@@ -439,7 +448,13 @@ impl Parser<'_> {
             match self.s.get(self.i) {
                 Some(b'"') => {}
                 None => return Err(self.err_at(self.i, "unexpected end of input: expected a key")),
-                _ => return Err(self.err_at(self.i, "expected a string key in object")),
+                _ => {
+                    let ch = self.text[self.i..].chars().next().unwrap_or('?');
+                    return Err(self.err_at(
+                        self.i,
+                        format!("expected a string key in object{}", char_hint(ch)),
+                    ));
+                }
             }
             let key = self.string()?;
             let key_span = Span::new(key_start, self.i);
@@ -500,8 +515,39 @@ pub fn pointer_token(s: &str) -> String {
 }
 
 /// 1-based line and column of a byte offset.
+/// Where each line of a text starts, so that many offsets can be turned into
+/// lines and columns without rescanning the text for each (a hostile
+/// one-line document may have hundreds of thousands of problems).
+#[derive(Debug, Clone)]
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> LineIndex {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { starts }
+    }
+
+    /// The same as [`line_col`], in O(log lines).
+    pub fn line_col(&self, text: &str, offset: usize) -> (usize, usize) {
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = self.starts.partition_point(|&s| s <= offset);
+        let start = self.starts[line.saturating_sub(1)];
+        (line, offset - start + 1)
+    }
+}
+
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
+    let mut offset = offset.min(text.len());
+    // inside a character: count from its first byte (never slice through it)
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
     let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
     let col = before
@@ -554,6 +600,9 @@ mod tests {
     fn typographic_quote_is_explained() {
         let e = parse("{\u{201C}a\u{201D}: 1}").unwrap_err();
         assert!(e.message.contains("expected a string key"), "{e}");
+        assert!(e.message.contains("typographic"), "{e}");
+        let e = parse("\u{FEFF}{}").unwrap_err();
+        assert!(e.message.contains("byte order mark"), "{e}");
         let e = parse("[\u{201C}a\u{201D}]").unwrap_err();
         assert!(e.message.contains("typographic"), "{e}");
     }
@@ -562,6 +611,15 @@ mod tests {
     fn invalid_utf8_is_located() {
         let e = parse_bytes(b"{\"a\": \"\xff\"}").unwrap_err();
         assert_eq!(e.span.start, 7);
+    }
+
+    #[test]
+    fn line_index_agrees_with_line_col() {
+        let text = "ab\n\ncd\u{e9}\nx";
+        let idx = LineIndex::new(text);
+        for off in 0..=text.len() + 2 {
+            assert_eq!(idx.line_col(text, off), line_col(text, off), "{off}");
+        }
     }
 
     #[test]

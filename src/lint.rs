@@ -219,7 +219,7 @@ impl Diagnostic for DefectDiag {
         };
         Some(Box::new(std::iter::once(LabeledSpan::new_with_span(
             Some(label.into()),
-            self.located.span,
+            self.located.shown_span(),
         ))))
     }
 }
@@ -239,6 +239,10 @@ fn plural(n: usize, one: &str) -> String {
         format!("{n} {one}s")
     }
 }
+
+/// Problems drawn per file; a hostile document can have hundreds of
+/// thousands, and the summary line still counts them all.
+const MAX_SHOWN: usize = 50;
 
 pub fn render_text(results: &[FileResult], color: bool) -> String {
     let mut out = String::new();
@@ -261,7 +265,7 @@ pub fn render_text(results: &[FileResult], color: bool) -> String {
                 guessed,
                 defects,
             } => {
-                for d in defects {
+                for d in defects.iter().take(MAX_SHOWN) {
                     let dd = DefectDiag {
                         located: Located::new(source, d.span, d.message.clone())
                             .help(d.help.clone()),
@@ -270,6 +274,12 @@ pub fn render_text(results: &[FileResult], color: bool) -> String {
                     };
                     out.push_str(&diag::render(&dd, color));
                     out.push('\n');
+                }
+                if defects.len() > MAX_SHOWN {
+                    out.push_str(&format!(
+                        "... and {} more not shown (--format json lists them all)\n\n",
+                        defects.len() - MAX_SHOWN
+                    ));
                 }
                 let (e, w) = counts(defects);
                 errors += e;
@@ -316,9 +326,9 @@ pub fn render_text(results: &[FileResult], color: bool) -> String {
     out
 }
 
-fn position(source: &Source, span: Span) -> serde_json::Value {
-    let (line, column) = json::line_col(&source.text, span.start);
-    let (end_line, end_column) = json::line_col(&source.text, span.end);
+fn position(source: &Source, index: &json::LineIndex, span: Span) -> serde_json::Value {
+    let (line, column) = index.line_col(&source.text, span.start);
+    let (end_line, end_column) = index.line_col(&source.text, span.end);
     json!({
         "line": line, "column": column, "end_line": end_line, "end_column": end_column,
         "start": span.start, "end": span.end,
@@ -333,7 +343,9 @@ pub fn render_json(results: &[FileResult]) -> String {
                 "file": file,
                 "status": "unreadable",
                 "error": error.message,
-                "at": (!error.source.text.is_empty()).then(|| position(&error.source, error.span)),
+                "at": (!error.source.text.is_empty()).then(|| {
+                    position(&error.source, &json::LineIndex::new(&error.source.text), error.span)
+                }),
             }),
             FileResult::Linted {
                 file,
@@ -341,7 +353,9 @@ pub fn render_json(results: &[FileResult]) -> String {
                 kind,
                 guessed,
                 defects,
-            } => json!({
+            } => {
+                let index = json::LineIndex::new(&source.text);
+                json!({
                 "file": file,
                 "status": if defects.is_empty() { "clean" } else { "findings" },
                 "kind": kind.name(),
@@ -351,10 +365,11 @@ pub fn render_json(results: &[FileResult]) -> String {
                     "code": d.code,
                     "message": d.message,
                     "help": d.help,
-                    "at": position(source, d.span),
+                    "at": position(source, &index, d.span),
                     "text": source.text.get(d.span.start..d.span.end).unwrap_or(""),
                 })).collect::<Vec<_>>(),
-            }),
+            })
+            }
         })
         .collect();
     let out = json!({ "format": "xacct-lint/1", "files": files, "exit_code": exit_code(results) });

@@ -488,12 +488,30 @@ pub fn defect_evidence(d: &PolicyDoc, defect: &Defect) -> Evidence {
     }
 }
 
+/// Problems shown as evidence per document: a hostile document can have
+/// hundreds of thousands, and every renderer would repeat them all.
+const MAX_DEFECT_EVIDENCE: usize = 20;
+
 /// Evidence for documents AWS would refuse to store.
 pub fn invalid_evidence(invalid: &[(&PolicyDoc, Vec<&Defect>)]) -> Vec<Evidence> {
-    invalid
-        .iter()
-        .flat_map(|(d, errs)| errs.iter().map(move |e| defect_evidence(d, e)))
-        .collect()
+    let mut out = Vec::new();
+    for (d, errs) in invalid {
+        out.extend(
+            errs.iter()
+                .take(MAX_DEFECT_EVIDENCE)
+                .map(|e| defect_evidence(d, e)),
+        );
+        if errs.len() > MAX_DEFECT_EVIDENCE {
+            out.push(document_evidence(
+                d,
+                format!(
+                    "and {} more problems AWS would reject in this document (`xacct lint` on the document lists them all)",
+                    errs.len() - MAX_DEFECT_EVIDENCE
+                ),
+            ));
+        }
+    }
+    out
 }
 
 /// "AWS rejects the bucket policy of b: <first problem> (and N more)", for a message.

@@ -89,6 +89,11 @@ pub fn run(c: &Ctx<'_>) -> Finding {
                         kms_keys.insert(key.to_string());
                     }
                 }
+                // a HeadObject of the census failed (a fault, a denied read):
+                // those objects could use any key, or SSE-C
+                a if a.starts_with("unreadable") && *n > 0 => unknowns.push(format!(
+                    "the census could not read the encryption of {n} objects ({enc}){example}"
+                )),
                 _ => {}
             }
         }

@@ -1,10 +1,14 @@
 //! Reaching AWS: one SDK configuration per account (the standard chain:
 //! environment, profiles, SSO, `AWS_ENDPOINT_URL`), the identity check that
 //! turns unusable credentials into a one-line cause, the role session for the
-//! probes, and per-region clients.
+//! probes, and per-region clients. Every client carries the guard (only the
+//! operations of `operations.rs`, writes only with `--probe-writes`, each
+//! logged when `XACCT_OPERATION_LOG` is set) and the run's time budget.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use tokio::time::Instant;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
@@ -23,7 +27,8 @@ use super::fail::{Failure, Kind, is_credential_code};
 use crate::live::GatherError;
 
 /// Set to a file path, every operation the SDK sends is appended to it as
-/// `service:Operation` (tests use it to prove the doctor only reads).
+/// `service:Operation<TAB>identity` (`A`, `B` or `role`); tests use it to
+/// prove the doctor only reads, and what each identity needs.
 pub const OPERATION_LOG_ENV: &str = "XACCT_OPERATION_LOG";
 
 /// Which account a configuration reads.
@@ -35,6 +40,14 @@ pub enum Side {
 }
 
 impl Side {
+    /// How the operation log and the registry name the identity.
+    pub fn label(self) -> &'static str {
+        match self {
+            Side::A => "A",
+            Side::B => "B",
+            Side::Role => "role",
+        }
+    }
     fn what(self) -> &'static str {
         match self {
             Side::A => "account A (--source-profile)",
@@ -52,8 +65,50 @@ pub struct Account {
     pub account: String,
     pub arn: String,
     log: Option<OperationLog>,
+    budget: Budget,
+    /// `--probe-writes`: this identity may send the write probe.
+    writes: bool,
 }
 
+/// The run's time budget (`--timeout`). Each request gets a share of what is
+/// left, so that a call that hangs becomes an `unreadable` marker (or a
+/// failed probe) in time for the run to finish, instead of the whole run
+/// giving up.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    total: Duration,
+    /// When the last request must be over: the timeout less a reserve for
+    /// assembling the snapshot and judging it.
+    end: Instant,
+}
+
+impl Budget {
+    pub fn new(total: Duration) -> Budget {
+        let reserve = (total / 10).clamp(Duration::from_millis(250), Duration::from_secs(3));
+        Budget {
+            total,
+            end: Instant::now() + total.saturating_sub(reserve),
+        }
+    }
+
+    /// Timeouts for a client made now: one operation (all its attempts) may
+    /// take a third of the run, so a hung call leaves time for the calls
+    /// that depend on it; each attempt half of that, so there is room for a
+    /// retry; never past the budget's end.
+    fn timeouts(&self) -> TimeoutConfig {
+        let left = self.end.saturating_duration_since(Instant::now());
+        let floor = Duration::from_millis(50);
+        let operation = left.min(self.total / 3).max(floor);
+        let attempt = (operation / 2).clamp(floor, Duration::from_secs(30));
+        TimeoutConfig::builder()
+            .connect_timeout(attempt.min(Duration::from_secs(5)))
+            .operation_attempt_timeout(attempt)
+            .operation_timeout(operation)
+            .build()
+    }
+}
+
+/// The operation log's file, shared by every client.
 #[derive(Debug, Clone)]
 struct OperationLog {
     path: Arc<std::path::PathBuf>,
@@ -68,11 +123,35 @@ impl OperationLog {
             lock: Arc::new(Mutex::new(())),
         })
     }
+
+    fn append(&self, line: &str) -> Result<(), BoxError> {
+        use std::io::Write;
+        let _guard = self
+            .lock
+            .lock()
+            .map_err(|_| "operation log lock poisoned")?;
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.path.as_ref())?;
+        writeln!(f, "{line}")?;
+        Ok(())
+    }
 }
 
-impl Intercept for OperationLog {
+/// On every client: refuses what `operations.rs` does not list for this
+/// identity (and writes without `--probe-writes`) before anything is sent,
+/// and logs what is sent.
+#[derive(Debug, Clone)]
+struct Guard {
+    side: Side,
+    writes: bool,
+    log: Option<OperationLog>,
+}
+
+impl Intercept for Guard {
     fn name(&self) -> &'static str {
-        "xacct-operation-log"
+        "xacct-operation-guard"
     }
     fn read_before_serialization(
         &self,
@@ -80,17 +159,13 @@ impl Intercept for OperationLog {
         _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        use std::io::Write;
-        if let Some(m) = cfg.load::<Metadata>() {
-            let _guard = self
-                .lock
-                .lock()
-                .map_err(|_| "operation log lock poisoned")?;
-            let mut f = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(self.path.as_ref())?;
-            writeln!(f, "{}:{}", m.service(), m.name())?;
+        let Some(m) = cfg.load::<Metadata>() else {
+            return Err("an operation without a name: xacct does not send it".into());
+        };
+        let name = format!("{}:{}", m.service(), m.name());
+        super::operations::allowed(&name, self.side, self.writes)?;
+        if let Some(l) = &self.log {
+            l.append(&format!("{name}\t{}", self.side.label()))?;
         }
         Ok(())
     }
@@ -128,14 +203,17 @@ pub async fn load(
             what: side.what().into(),
         });
     }
-    Ok(adaptive_retry(config))
+    Ok(retry_mode(config))
 }
 
-/// Retry in adaptive mode: after a throttling answer (S3 `SlowDown`, KMS
-/// `ThrottlingException`, IAM `Throttling`) the client also slows its own
-/// request rate. The attempt count configured (`AWS_MAX_ATTEMPTS`,
-/// `max_attempts`) stands; an explicit `AWS_RETRY_MODE` wins.
-fn adaptive_retry(config: SdkConfig) -> SdkConfig {
+/// Retries: the SDK's standard mode (exponential backoff with jitter, for
+/// throttling, 5xx, timeouts and broken connections), with the attempt count
+/// configured (`AWS_MAX_ATTEMPTS`, `max_attempts`, else 3). Not adaptive
+/// mode: its client-side rate limiter, started from the rate of a handful of
+/// calls, holds the retry after a single `SlowDown` past the operation's
+/// time budget, so one throttled read became a timeout (tests/live_faults.rs).
+/// The census paces itself (`rate.rs`). An explicit `AWS_RETRY_MODE` wins.
+fn retry_mode(config: SdkConfig) -> SdkConfig {
     if std::env::var_os("AWS_RETRY_MODE").is_some_and(|v| !v.is_empty()) {
         return config;
     }
@@ -143,12 +221,16 @@ fn adaptive_retry(config: SdkConfig) -> SdkConfig {
         .retry_config()
         .cloned()
         .unwrap_or_else(RetryConfig::standard)
-        .with_retry_mode(RetryMode::Adaptive);
+        .with_retry_mode(RetryMode::Standard);
     config.to_builder().retry_config(retry).build()
 }
 
 /// Check the credentials (loadable, and accepted by STS) and learn the account.
-pub async fn connect(side: Side, config: SdkConfig) -> Result<Account, GatherError> {
+pub async fn connect(
+    side: Side,
+    config: SdkConfig,
+    budget: Budget,
+) -> Result<Account, GatherError> {
     let Some(provider) = config.credentials_provider() else {
         return Err(GatherError::Credentials {
             what: side.what().into(),
@@ -168,6 +250,8 @@ pub async fn connect(side: Side, config: SdkConfig) -> Result<Account, GatherErr
         account: String::new(),
         arn: String::new(),
         log,
+        budget,
+        writes: false,
     };
     let sts = account.sts();
     match sts.get_caller_identity().send().await {
@@ -223,8 +307,12 @@ fn fatal(side: Side, f: &Failure, config: &SdkConfig) -> GatherError {
 pub enum RoleSession {
     Ready(Box<Account>),
     /// Why the doctor could not act as the role (a note, not a probe: the
-    /// identity running xacct need not be the one that runs the copy).
-    Unavailable(String),
+    /// identity running xacct need not be the one that runs the copy). When
+    /// AssumeRole met a fault (throttling, 5xx, a timeout, a broken
+    /// connection) rather than an answer, the failure comes along: it is
+    /// recorded as a probe that could not complete, so the verdict cannot be
+    /// `ready` on probes that were never made.
+    Unavailable(String, Option<Failure>),
 }
 
 /// The role's name from its ARN (the path dropped).
@@ -244,10 +332,11 @@ pub struct Assumed {
 /// trip: [`role_session`] drops it when B already is a session of the role.
 pub async fn assume_role(
     b_config: &SdkConfig,
+    budget: Budget,
     role_arn: &str,
     session_policy: Option<&str>,
 ) -> Result<Assumed, Failure> {
-    let out = sts_client(b_config, OperationLog::from_env().as_ref())
+    let out = sts_client(b_config, Side::B, budget, OperationLog::from_env())
         .assume_role()
         .role_arn(role_arn)
         .role_session_name("xacct-doctor")
@@ -261,7 +350,7 @@ pub async fn assume_role(
             message: "sts:AssumeRole returned no credentials".into(),
             status: None,
             bucket_region: None,
-            kind: super::fail::Kind::Service,
+            kind: Kind::Service,
         });
     };
     Ok(Assumed {
@@ -278,7 +367,12 @@ pub async fn assume_role(
 
 /// Act as the role: B's identity when it already is a session of the role,
 /// otherwise the session [`assume_role`] obtained.
-pub fn role_session(b: &Account, role_arn: &str, assumed: Result<Assumed, Failure>) -> RoleSession {
+pub fn role_session(
+    b: &Account,
+    role_arn: &str,
+    assumed: Result<Assumed, Failure>,
+    writes: bool,
+) -> RoleSession {
     let name = role_name(role_arn);
     let role_acct = crate::snapshot::load::role_account(role_arn).unwrap_or("");
     let is_role = b.account == role_acct
@@ -289,24 +383,32 @@ pub fn role_session(b: &Account, role_arn: &str, assumed: Result<Assumed, Failur
     if is_role {
         let mut me = b.clone();
         me.side = Side::Role;
+        me.writes = writes;
         return RoleSession::Ready(Box::new(me));
     }
     let assumed = match assumed {
         Ok(a) => a,
         Err(f) if f.code == "NoCredentials" => {
-            return RoleSession::Unavailable(format!("no probes were made: {}", f.message));
+            return RoleSession::Unavailable(format!("no probes were made: {}", f.message), None);
         }
         Err(f) => {
-            return RoleSession::Unavailable(format!(
-                "no probes were made: {} could not assume {role_arn} (sts:AssumeRole failed: {}{}); run xacct as an identity the role trusts to probe",
+            let why = format!(
+                "no probes were made: {} could not assume {role_arn} (sts:AssumeRole failed: {}{}){}",
                 b.arn,
                 f.code,
                 if f.message.is_empty() {
                     String::new()
                 } else {
                     format!(": {}", f.message)
+                },
+                if f.is_fault() {
+                    "; AWS did not answer (after retries), so the probes are owed: run again"
+                } else {
+                    "; run xacct as an identity the role trusts to probe"
                 }
-            ));
+            );
+            let fault = f.is_fault().then_some(f);
+            return RoleSession::Unavailable(why, fault);
         }
     };
     let config = b
@@ -320,14 +422,25 @@ pub fn role_session(b: &Account, role_arn: &str, assumed: Result<Assumed, Failur
         account: role_acct.to_string(),
         arn: assumed.arn,
         log: b.log.clone(),
+        budget: b.budget,
+        writes,
     }))
 }
 
-fn sts_client(config: &SdkConfig, log: Option<&OperationLog>) -> aws_sdk_sts::Client {
-    let mut b = aws_sdk_sts::config::Builder::from(config);
-    if let Some(l) = log {
-        b = b.interceptor(l.clone());
-    }
+/// An STS client for one identity, behind the guard and within the budget.
+fn sts_client(
+    config: &SdkConfig,
+    side: Side,
+    budget: Budget,
+    log: Option<OperationLog>,
+) -> aws_sdk_sts::Client {
+    let b = aws_sdk_sts::config::Builder::from(config)
+        .interceptor(Guard {
+            side,
+            writes: false,
+            log,
+        })
+        .timeout_config(budget.timeouts());
     aws_sdk_sts::Client::from_conf(b.build())
 }
 
@@ -341,22 +454,27 @@ impl Account {
     fn local_endpoint(&self) -> bool {
         self.config.endpoint_url().is_some()
     }
+    fn guard(&self) -> Guard {
+        Guard {
+            side: self.side,
+            writes: self.writes,
+            log: self.log.clone(),
+        }
+    }
 
     pub fn sts(&self) -> aws_sdk_sts::Client {
-        sts_client(&self.config, self.log.as_ref())
+        sts_client(&self.config, self.side, self.budget, self.log.clone())
     }
     pub fn iam(&self) -> aws_sdk_iam::Client {
-        let mut b = aws_sdk_iam::config::Builder::from(&self.config);
-        if let Some(l) = &self.log {
-            b = b.interceptor(l.clone());
-        }
+        let b = aws_sdk_iam::config::Builder::from(&self.config)
+            .interceptor(self.guard())
+            .timeout_config(self.budget.timeouts());
         aws_sdk_iam::Client::from_conf(b.build())
     }
     pub fn organizations(&self) -> aws_sdk_organizations::Client {
-        let mut b = aws_sdk_organizations::config::Builder::from(&self.config);
-        if let Some(l) = &self.log {
-            b = b.interceptor(l.clone());
-        }
+        let b = aws_sdk_organizations::config::Builder::from(&self.config)
+            .interceptor(self.guard())
+            .timeout_config(self.budget.timeouts());
         aws_sdk_organizations::Client::from_conf(b.build())
     }
     /// S3 in a bucket's region (path-style against a local endpoint).
@@ -368,9 +486,9 @@ impl Account {
         if self.local_endpoint() {
             b = b.force_path_style(true);
         }
-        if let Some(l) = &self.log {
-            b = b.interceptor(l.clone());
-        }
+        b = b
+            .interceptor(self.guard())
+            .timeout_config(self.budget.timeouts());
         aws_sdk_s3::Client::from_conf(b.build())
     }
     /// KMS in a key's region.
@@ -379,9 +497,9 @@ impl Account {
         if let Some(r) = region {
             b = b.region(Region::new(r.to_string()));
         }
-        if let Some(l) = &self.log {
-            b = b.interceptor(l.clone());
-        }
+        b = b
+            .interceptor(self.guard())
+            .timeout_config(self.budget.timeouts());
         aws_sdk_kms::Client::from_conf(b.build())
     }
 }

@@ -88,10 +88,20 @@ impl Failure {
                 let raw = re.raw();
                 let status = raw.status().as_u16();
                 Failure {
-                    code: code_of_status(status),
+                    // a body cut short or garbled on the way: a fault, not an
+                    // answer (XA014 and the markers say so)
+                    code: if status >= 500 {
+                        code_of_status(status)
+                    } else {
+                        "IncompleteResponse".into()
+                    },
+                    // the cause only: the error's own rendering carries the
+                    // whole raw response
                     message: format!(
                         "the response could not be read (HTTP {status}): {}",
-                        one_line(&DisplayErrorContext(e).to_string())
+                        std::error::Error::source(e)
+                            .map(|c| one_line(&DisplayErrorContext(c).to_string()))
+                            .unwrap_or_else(|| "no cause given".into())
                     ),
                     status: Some(status),
                     bucket_region: raw.headers().get("x-amz-bucket-region").map(str::to_string),
@@ -99,10 +109,15 @@ impl Failure {
                 }
             }
             SdkError::DispatchFailure(df) => {
-                let kind = if df.is_io() {
-                    Kind::Network
-                } else if df.is_timeout() {
+                // a connection reset or closed mid-answer is `io` or
+                // `other` (hyper's IncompleteMessage); only the `user` kind
+                // is xacct's own request that could not be sent
+                let kind = if df.is_timeout() {
                     Kind::Timeout
+                } else if df.is_user() {
+                    Kind::Client
+                } else if df.is_io() || df.is_other() {
+                    Kind::Network
                 } else {
                     Kind::Client
                 };
@@ -145,6 +160,25 @@ impl Failure {
 
     pub fn is(&self, code: &str) -> bool {
         self.code == code
+    }
+
+    /// A fault, not an answer: the network, a timeout, a cut-short
+    /// response, a 5xx or throttling (what the SDK retries). It says nothing
+    /// about permissions.
+    pub fn is_fault(&self) -> bool {
+        let c = self.code.to_ascii_lowercase();
+        matches!(self.kind, Kind::Network | Kind::Timeout)
+            || self.status.is_some_and(|s| s >= 500)
+            || c == "incompleteresponse"
+            || [
+                "throttl",
+                "slowdown",
+                "toomanyrequests",
+                "limitexceeded",
+                "priorrequestnotcomplete",
+            ]
+            .iter()
+            .any(|k| c.contains(k))
     }
 
     pub fn marker(&self, call: &str) -> Unreadable {

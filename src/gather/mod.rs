@@ -9,6 +9,7 @@ mod docs;
 mod fail;
 mod iam;
 mod kms;
+pub mod operations;
 mod probes;
 mod progress;
 mod rate;
@@ -39,10 +40,13 @@ pub fn run(copy: CopySpec, args: &AwsArgs) -> Result<Snapshot, GatherError> {
         .build()
         .map_err(|e| GatherError::Aws(format!("cannot start the async runtime: {e}")))?;
     rt.block_on(async {
+        // a census runs as long as the bucket needs: no budget then
         let Some(secs) = args.time_limit() else {
-            return gather(copy, args).await;
+            let budget = aws::Budget::new(Duration::from_secs(7 * 24 * 3600));
+            return gather(copy, args, budget).await;
         };
-        match tokio::time::timeout(Duration::from_secs(secs), gather(copy, args)).await {
+        let budget = aws::Budget::new(Duration::from_secs(secs));
+        match tokio::time::timeout(Duration::from_secs(secs), gather(copy, args, budget)).await {
             Ok(r) => r,
             Err(_) => Err(GatherError::Timeout { seconds: secs }),
         }
@@ -152,7 +156,11 @@ struct Source {
 ///  ├─ HeadBucket ─ bucket reads (A and B) ─ destination key ‖ GenerateDataKey
 ///  └─ DescribeOrganization (B, A)
 /// ```
-async fn gather(copy: CopySpec, args: &AwsArgs) -> Result<Snapshot, GatherError> {
+async fn gather(
+    copy: CopySpec,
+    args: &AwsArgs,
+    budget: aws::Budget,
+) -> Result<Snapshot, GatherError> {
     let region = args.region.as_deref();
     let (b_config, a_config) =
         tokio::join!(aws::load(Side::B, args.profile.as_deref(), region), async {
@@ -173,14 +181,22 @@ async fn gather(copy: CopySpec, args: &AwsArgs) -> Result<Snapshot, GatherError>
         Ok::<_, GatherError>(if args.no_probes {
             None
         } else {
-            Some(aws::assume_role(&b_config, &copy.principal, session_policy.as_deref()).await)
+            Some(
+                aws::assume_role(
+                    &b_config,
+                    budget,
+                    &copy.principal,
+                    session_policy.as_deref(),
+                )
+                .await,
+            )
         })
     };
     let (b, a, assumed) = tokio::try_join!(
-        aws::connect(Side::B, b_config.clone()),
+        aws::connect(Side::B, b_config.clone(), budget),
         async {
             match a_config {
-                Some(c) => aws::connect(Side::A, c).await.map(Some),
+                Some(c) => aws::connect(Side::A, c, budget).await.map(Some),
                 None => Ok(None),
             }
         },
@@ -202,12 +218,28 @@ async fn gather(copy: CopySpec, args: &AwsArgs) -> Result<Snapshot, GatherError>
         .header("x-amz-request-payer")
         .is_some_and(|v| v.eq_ignore_ascii_case("requester"));
 
-    // The role's session, which every probe uses.
-    let (role, role_note) = match assumed {
-        None => (None, Some("no probes were made (--no-probes)".to_string())),
-        Some(assumed) => match aws::role_session(&b, &copy.principal, assumed) {
-            RoleSession::Ready(r) => (Some(*r), None),
-            RoleSession::Unavailable(why) => (None, Some(why)),
+    // The role's session, which every probe uses. A fault on AssumeRole is
+    // recorded as a probe that could not complete (XA014 unknown): the run
+    // asked for probes and none could be made.
+    let (role, role_note, role_fault) = match assumed {
+        None => (
+            None,
+            Some("no probes were made (--no-probes)".to_string()),
+            None,
+        ),
+        Some(assumed) => match aws::role_session(&b, &copy.principal, assumed, args.probe_writes) {
+            RoleSession::Ready(r) => (Some(*r), None, None),
+            RoleSession::Unavailable(why, fault) => (
+                None,
+                Some(why),
+                fault.map(|f| Probe {
+                    as_principal: Some(b.arn.clone()),
+                    call: "sts:AssumeRole".into(),
+                    target: copy.principal.clone(),
+                    detail: Some("AssumeRole (session xacct-doctor) for the probes".into()),
+                    outcome: f.outcome(),
+                }),
+            ),
         },
     };
     let role = role.as_ref();
@@ -366,7 +398,8 @@ async fn gather(copy: CopySpec, args: &AwsArgs) -> Result<Snapshot, GatherError>
                 && let Some(a) = &a
             {
                 let by_a = listing(a, false, src_region.as_deref());
-                let by_a = s3::sample(&by_a, args.sample, args.concurrency, census_opts.as_ref()).await;
+                let by_a =
+                    s3::sample(&by_a, args.sample, args.concurrency, census_opts.as_ref()).await;
                 return (src_region, Some(by_a), probes);
             }
             (src_region, Some(sample), probes)
@@ -552,6 +585,7 @@ async fn gather(copy: CopySpec, args: &AwsArgs) -> Result<Snapshot, GatherError>
     } = source;
     notes.extend(src_notes);
     let mut probes: Vec<Probe> = object_probes;
+    probes.extend(role_fault);
 
     let mut keys_b: BTreeMap<String, Field<Key>> = BTreeMap::new();
     let mut keys_a: BTreeMap<String, Field<Key>> = BTreeMap::new();

@@ -117,8 +117,8 @@ pub async fn generate_dry_run(role: &Account, key: &str, context_arn: &str) -> P
     )
 }
 
-/// `--probe-writes`: CreateMultipartUpload with the copy's headers, then
-/// AbortMultipartUpload, so nothing is left behind.
+/// `--probe-writes`: CreateMultipartUpload with the copy's headers (no data
+/// is uploaded), then AbortMultipartUpload, so nothing is left behind.
 pub async fn write_probe(role: &Account, copy: &CopySpec, region: Option<&str>) -> Vec<Probe> {
     let bucket = &copy.destination.bucket;
     let stamp = std::time::SystemTime::now()
@@ -154,7 +154,12 @@ pub async fn write_probe(role: &Account, copy: &CopySpec, region: Option<&str>) 
         req = req.request_payer(v.into());
     }
     let mut out = Vec::new();
-    match req.send().await {
+    // sent once: an upload the service started before the answer was lost
+    // would be retried into a second one that nobody aborts (a failure here
+    // is a fault XA014 reports as unknown; AbortMultipartUpload is retried)
+    let once = aws_sdk_s3::config::Builder::default()
+        .retry_config(aws_sdk_s3::config::retry::RetryConfig::disabled());
+    match req.customize().config_override(once).send().await {
         Ok(created) => {
             out.push(probe(
                 role,

@@ -423,7 +423,12 @@ pub fn sampled_objects(
 /// List and head `n` objects under the prefix (as the role: each call is a
 /// probe; as A: plain reads); with `census`, list and head every object and
 /// count them, the first `n` being the sample.
-pub async fn sample(listing: &Listing<'_>, n: usize, census: Option<&census::Options>) -> Sample {
+pub async fn sample(
+    listing: &Listing<'_>,
+    n: usize,
+    concurrency: usize,
+    census: Option<&census::Options>,
+) -> Sample {
     let mut probes = Vec::new();
     if let Some(opts) = census {
         return census::run(listing, n, opts).await;

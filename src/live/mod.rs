@@ -89,12 +89,12 @@ pub fn copy_spec(a: &CopyArgs) -> Result<CopySpec, Problems> {
     let source = loc(source, "--source", &mut errors);
     let destination = loc(destination, "--destination", &mut errors);
     if let Some(p) = &principal
-        && crate::snapshot::load::role_account(p).is_none()
+        && let Some(why) = crate::snapshot::load::role_arn_problem(p)
     {
         errors.push(Located::new(
             &flags,
             Span::default(),
-            format!("--role-arn `{p}` is not an IAM role ARN"),
+            format!("--role-arn `{p}` is not an IAM role ARN: {why}"),
         ));
     }
     for (k, flag) in [

@@ -42,8 +42,14 @@ pub fn traps(p: &Policy) -> Vec<Defect> {
 /// required), the trap's words replace the generic ones and it stays an error.
 pub fn check(p: &Policy) -> Vec<Defect> {
     let mut all = p.defects.clone();
+    // the first defect at each span (a lookup per trap, not a scan)
+    let mut at: std::collections::HashMap<crate::json::Span, usize> =
+        std::collections::HashMap::new();
+    for (i, d) in all.iter().enumerate() {
+        at.entry(d.span).or_insert(i);
+    }
     for t in traps(p) {
-        match all.iter_mut().find(|d| d.span == t.span) {
+        match at.get(&t.span).map(|&i| &mut all[i]) {
             Some(d) if d.severity == Severity::Error && d.code == "bad-resource" => {
                 d.code = t.code;
                 d.message = t.message;
@@ -168,30 +174,54 @@ fn kms_resources(kind: PolicyKind, st: &Statement, out: &mut Vec<Defect>) -> boo
     flagged
 }
 
+/// More `Resource` entries than the largest document AWS stores (a 32 KB key
+/// policy) can hold: such a document is refused for its size already, and
+/// judging every entry of a hostile one would only cost time.
+const MAX_RESOURCE_ENTRIES: usize = 2_048;
+
 /// An action granted (or denied) only on resources it cannot apply to.
 fn action_resources(st: &Statement, skip_kms: bool, out: &mut Vec<Defect>) {
     let res = resources(st);
-    if res.is_empty() {
+    if res.is_empty() || res.len() > MAX_RESOURCE_ENTRIES {
         return;
     }
+    // the resource types an entry can name, per service, worked out once
+    let mut types: std::collections::HashMap<(String, usize), Option<Vec<&'static str>>> =
+        std::collections::HashMap::new();
+    let mut seen = std::collections::HashSet::new();
     for a in actions(st) {
         let name = a.value.as_str();
         if name == "*" || is_wildcard(name) || skip_kms && service_of(name) == "kms" {
             continue;
         }
-        let verdicts: Vec<Option<bool>> = res
-            .iter()
-            .map(|r| restype::action_can_apply(name, &r.value))
-            .collect();
-        // unknown action or service (the parser reports those): say nothing
-        if verdicts.contains(&None) || verdicts.contains(&Some(true)) {
+        // an action listed twice is one trap, reported at its first place
+        if !seen.insert(name.to_ascii_lowercase()) {
+            continue;
+        }
+        let svc = service_of(name);
+        // unknown action or service (the parser reports those), or one entry
+        // it applies to: say nothing
+        if res.iter().enumerate().any(|(i, r)| {
+            restype::action_can_apply_given(name, &r.value, || {
+                types
+                    .entry((svc.clone(), i))
+                    .or_insert_with(|| restype::resource_types(&svc, &r.value))
+                    .clone()
+            }) != Some(false)
+        }) {
             continue;
         }
         let Some((canonical, info)) = service::action(name) else {
             continue;
         };
-        let svc = service_of(name);
-        let listed: Vec<String> = res.iter().map(|r| format!("`{}`", r.value)).collect();
+        let mut listed: Vec<String> = res
+            .iter()
+            .take(5)
+            .map(|r| format!("`{}`", r.value))
+            .collect();
+        if res.len() > 5 {
+            listed.push(format!("{} more", res.len() - 5));
+        }
         let verb = match st.effect {
             Some(Effect::Deny) => "denied",
             _ => "granted",

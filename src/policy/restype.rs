@@ -6,7 +6,8 @@
 //! template (with `${Placeholder}` parts) are small regular patterns; an entry
 //! can name a type exactly when the two patterns share at least one string.
 
-use std::collections::BTreeSet;
+use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use super::service;
 
@@ -100,12 +101,17 @@ fn classes_meet(a: Class, b: Class) -> bool {
 /// Do two patterns accept at least one common string? A search over pairs of
 /// positions (the product of the two automata).
 fn intersect(a: &[Tok], b: &[Tok]) -> bool {
-    let mut seen = BTreeSet::new();
+    // a dense table of visited pairs: entries are at most MAX_ARN long and
+    // templates short, and this runs once per Resource entry and type
+    let width = b.len() + 1;
+    let mut seen = vec![false; (a.len() + 1) * width];
     let mut stack = vec![(0usize, 0usize)];
     while let Some((i, j)) = stack.pop() {
-        if !seen.insert((i, j)) {
+        let at = i * width + j;
+        if seen[at] {
             continue;
         }
+        seen[at] = true;
         if i == a.len() && j == b.len() {
             return true;
         }
@@ -146,25 +152,50 @@ pub fn resource_types(service_prefix: &str, entry: &str) -> Option<Vec<&'static 
     Some(
         svc.resources
             .iter()
-            .filter(|(_, r)| intersect(&e, &template_tokens(&r.arn)))
+            .filter(|(_, r)| intersect(&e, template(&r.arn)))
             .map(|(name, _)| name.as_str())
             .collect(),
     )
 }
 
+/// The tokens of every ARN template of the service data, made once.
+fn template(arn: &str) -> &'static [Tok] {
+    static TEMPLATES: OnceLock<HashMap<&'static str, Vec<Tok>>> = OnceLock::new();
+    let all = TEMPLATES.get_or_init(|| {
+        service::data()
+            .services
+            .values()
+            .flat_map(|s| s.resources.values())
+            .map(|r| (r.arn.as_str(), template_tokens(&r.arn)))
+            .collect()
+    });
+    all.get(arn).map(Vec::as_slice).unwrap_or(&[])
+}
+
 /// Can `entry` name a resource `action` (exact name, e.g. `s3:ListBucket`)
 /// applies to? `None` when the action is unknown or takes any resource.
 pub fn action_can_apply(action: &str, entry: &str) -> Option<bool> {
+    let svc = action.split(':').next()?;
+    action_can_apply_given(action, entry, || resource_types(svc, entry))
+}
+
+/// `action_can_apply` with the entry's resource types (in the action's
+/// service) supplied by the caller, who may have worked them out once for
+/// several actions.
+pub fn action_can_apply_given(
+    action: &str,
+    entry: &str,
+    types: impl FnOnce() -> Option<Vec<&'static str>>,
+) -> Option<bool> {
     let (_, a) = service::action(action)?;
     if entry == "*" {
         return Some(true);
     }
-    let svc = action.split(':').next()?;
     if a.resources.is_empty() {
         // actions without a resource type are authorised against "*" only
         return Some(false);
     }
-    let types = resource_types(svc, entry)?;
+    let types = types()?;
     Some(a.resources.iter().any(|r| types.contains(&r.kind.as_str())))
 }
 

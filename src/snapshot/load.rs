@@ -422,11 +422,13 @@ impl Loader {
                 "principal" => {
                     principal_span = v.span;
                     if let Some(s) = self.string(v, "`copy.principal`") {
-                        if role_account(&s).is_none() {
+                        if let Some(why) = role_arn_problem(&s) {
                             self.err_help(
                                 v.span,
                                 format!("`{s}` is not an IAM role ARN"),
-                                "the copying principal is a role: arn:aws:iam::ACCOUNT:role/NAME",
+                                format!(
+                                    "the copying principal is a role: arn:aws:iam::ACCOUNT:role/NAME; {why}"
+                                ),
                             );
                         }
                         principal = Some(s);
@@ -1256,12 +1258,48 @@ impl Loader {
 /// The account of a role ARN.
 pub fn role_account(arn: &str) -> Option<&str> {
     let a = crate::arn::Arn::parse(arn)?;
-    (a.service == "iam"
-        && is_account_id(a.account)
-        && a.resource
-            .strip_prefix("role/")
-            .is_some_and(|r| !r.is_empty()))
-    .then_some(a.account)
+    (role_arn_problem(arn).is_none()).then_some(a.account)
+}
+
+/// Why `arn` cannot name an IAM role, in the words of IAM's own limits; `None`
+/// when it can.
+pub fn role_arn_problem(arn: &str) -> Option<&'static str> {
+    let Some(a) = crate::arn::Arn::parse(arn) else {
+        return Some("a role ARN is arn:aws:iam::ACCOUNT:role/NAME");
+    };
+    let partition_ok = a.partition.starts_with("aws")
+        && a.partition
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b == b'-');
+    if !partition_ok || a.service != "iam" {
+        return Some("a role ARN is arn:aws:iam::ACCOUNT:role/NAME");
+    }
+    if !a.region.is_empty() {
+        return Some("IAM is global: a role ARN has no region (arn:aws:iam::ACCOUNT:role/NAME)");
+    }
+    if !is_account_id(a.account) {
+        return Some("the account id of a role ARN is 12 digits");
+    }
+    let Some(path_name) = a.resource.strip_prefix("role/") else {
+        return Some("a role ARN is arn:aws:iam::ACCOUNT:role/NAME");
+    };
+    let (path, name) = match path_name.rsplit_once('/') {
+        Some((p, n)) => (p, n),
+        None => ("", path_name),
+    };
+    let name_ok = (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b));
+    if !name_ok {
+        return Some(
+            "a role name is 1 to 64 letters, digits and +=,.@_- (no wildcards, spaces or typographic quotes)",
+        );
+    }
+    if path.len() > 510 || !path.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
+        return Some("a role path is printable ASCII without spaces, at most 512 characters");
+    }
+    None
 }
 
 pub fn is_key_arn(s: &str) -> bool {

@@ -3,6 +3,10 @@
 //! becomes the same placeholder, everywhere (copy block, keys of maps, inside
 //! policy documents), so the redacted snapshot gives the same verdict.
 //!
+//! Replaced: account ids, organization ids, bucket and object names, VPC
+//! endpoint ids, and the names in ARNs of roles, users, sessions, keys,
+//! aliases and customer managed policies, and inline policy names.
+//!
 //! Limit: a policy that matches names by a fragment (`arn:aws:s3:::alice-*`)
 //! no longer matches once the name is replaced; such fragments are kept when
 //! they are found, at the cost of revealing them.
@@ -53,10 +57,16 @@ fn arn_name_parts(text: &str, names: &mut Names) {
         (":key/", "key"),
         (":alias/", "alias"),
         (":federated-user/", "user"),
+        (":policy/", "policy"),
     ] {
         let mut rest = text;
         while let Some(i) = rest.find(marker) {
             let after = &rest[i + marker.len()..];
+            // AWS managed policies (arn:aws:iam::aws:policy/...) name nobody
+            if marker == ":policy/" && rest[..i].ends_with(":aws") {
+                rest = after;
+                continue;
+            }
             let end = after
                 .find(|c: char| {
                     matches!(
@@ -177,6 +187,16 @@ pub fn redact(s: &Snapshot) -> Result<Snapshot, String> {
         }
         for v in acct.vpc_endpoints.keys() {
             names.add("vpce", v);
+        }
+        // inline policy names are the customer's words too
+        for r in acct.roles.values() {
+            if let Field::Value(role) = r
+                && let Field::Value(inline) = &role.inline_policies
+            {
+                for n in inline.keys() {
+                    names.add("policy", n);
+                }
+            }
         }
     }
     for b in [&s.copy.source.bucket, &s.copy.destination.bucket] {
