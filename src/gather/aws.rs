@@ -336,7 +336,8 @@ pub async fn assume_role(
     role_arn: &str,
     session_policy: Option<&str>,
 ) -> Result<Assumed, Failure> {
-    let out = sts_client(b_config, Side::B, budget, OperationLog::from_env())
+    let sts = sts_client(b_config, Side::B, budget, OperationLog::from_env());
+    let out = sts
         .assume_role()
         .role_arn(role_arn)
         .role_session_name("xacct-doctor")
