@@ -132,6 +132,28 @@ fn the_registry_names_every_operation_the_source_calls() {
     );
 }
 
+/// SECURITY.md tells users what xacct reads: it names every operation the
+/// registry allows, and marks the writes as `--probe-writes` only.
+#[test]
+fn security_md_names_every_operation() {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("SECURITY.md"))
+        .expect("SECURITY.md");
+    for o in OPERATIONS {
+        let row = text
+            .lines()
+            .find(|l| l.starts_with('|') && l.contains(&format!("`{}`", o.name)));
+        let Some(row) = row else {
+            panic!("SECURITY.md does not name {}", o.name);
+        };
+        assert_eq!(
+            row.contains("--probe-writes"),
+            o.write,
+            "SECURITY.md's row for {} must say --probe-writes exactly when it writes: {row}",
+            o.name
+        );
+    }
+}
+
 /// Lines of an operation log: (operation, identity).
 fn logged(path: &Path) -> Vec<(String, String)> {
     std::fs::read_to_string(path)
