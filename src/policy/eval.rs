@@ -10,7 +10,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::context::{Context, CtxValue, Lookup};
-use super::matching::{ArnParts, Tok, arn_matches_parts, resource_matches, variable_keys};
+use super::matching::{ArnParts, resource_matches, variable_keys};
 use super::model::{Effect, Policy, PolicyKind, Statement};
 use super::principal::{Principal, PrincipalMatch, match_block};
 use super::service;
@@ -305,7 +305,7 @@ fn eval_statement(
                 let m = if resource == "*" {
                     resourceless_matches(&item.value, &req.action)
                 } else if let Some(p) = compiled {
-                    Tri::from(p.as_slice() == [Tok::Star] || arn_matches_parts(p, &act.resource))
+                    Tri::from(p.matches(&act.resource))
                 } else {
                     resource_matches(&item.value, policy.version, &req.context, resource)
                 };
@@ -326,15 +326,18 @@ fn eval_statement(
     // Conditions: every entry must hold
     let mut cond = Tri::True;
     for c in &st.conditions {
-        let values: Vec<String> = c.values.iter().map(|v| v.value.clone()).collect();
-        let r = c
-            .operator
-            .eval(&c.key, &values, policy.version, &req.context);
+        let r = c.operator.eval_with(
+            &c.key_lc,
+            &c.texts,
+            &c.patterns,
+            policy.version,
+            &req.context,
+        );
         if r == Tri::Unknown {
-            match req.context.lookup(&c.key) {
+            match req.context.lookup_lc(&c.key_lc) {
                 Lookup::Unknown { .. } => unknown_keys.push(c.key.clone()),
                 _ => {
-                    for v in &values {
+                    for v in &c.texts {
                         unknown_keys.extend(unknown_vars(v, &req.context));
                     }
                 }

@@ -202,6 +202,8 @@ pub enum ActionPat {
     Service(String),
     /// `s3:GetObject` (lower-cased).
     Exact(String),
+    /// `s3:Get*`: a literal prefix then one final `*` (lower-cased prefix).
+    Prefix(String),
     /// Anything else with wildcards (lower-cased tokens of the whole pattern).
     Glob(Pattern),
 }
@@ -219,6 +221,11 @@ impl ActionPat {
         }
         if !lc.contains(['*', '?']) {
             return ActionPat::Exact(lc);
+        }
+        if let Some(prefix) = lc.strip_suffix('*')
+            && !prefix.contains(['*', '?'])
+        {
+            return ActionPat::Prefix(prefix.to_string());
         }
         ActionPat::Glob(
             lc.chars()
@@ -238,6 +245,7 @@ impl ActionPat {
             ActionPat::Any => true,
             ActionPat::Service(s) => s == svc_lc,
             ActionPat::Exact(a) => a == action_lc,
+            ActionPat::Prefix(p) => action_lc.starts_with(p.as_str()),
             ActionPat::Glob(p) => glob(p, action_lc, false),
         }
     }
@@ -353,6 +361,63 @@ pub fn arn_matches_parts(pat: &[Tok], v: &ArnParts<'_>) -> bool {
     glob(pp[last], v.text.get(offset..).unwrap_or(""), false)
 }
 
+/// A `Resource` entry prepared for matching an ARN: most entries are a whole
+/// ARN, or an ARN whose resource part ends in one `*`, and need no glob.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ArnPat {
+    /// `*`
+    Any,
+    /// No wildcard: ARN matching is then plain equality.
+    Exact(String),
+    /// A literal holding all five `:` separators, then one final `*`: the
+    /// value's first five parts equal the pattern's and its resource part
+    /// starts with the rest, which is `starts_with`.
+    Prefix(String),
+    /// Anything else: per-part globbing.
+    Glob(Pattern),
+}
+
+impl ArnPat {
+    pub fn new(toks: Pattern) -> ArnPat {
+        if toks.as_slice() == [Tok::Star] {
+            return ArnPat::Any;
+        }
+        let lit = |ts: &[Tok]| -> Option<String> {
+            ts.iter()
+                .map(|t| match t {
+                    Tok::Lit(c) => Some(*c),
+                    _ => None,
+                })
+                .collect()
+        };
+        if let Some(text) = lit(&toks) {
+            return ArnPat::Exact(text);
+        }
+        if let Some((Tok::Star, head)) = toks.split_last()
+            && let Some(prefix) = lit(head)
+            && prefix.matches(':').count() >= 5
+        {
+            return ArnPat::Prefix(prefix);
+        }
+        ArnPat::Glob(toks)
+    }
+
+    #[inline]
+    pub fn is_any(&self) -> bool {
+        matches!(self, ArnPat::Any)
+    }
+
+    #[inline]
+    pub fn matches(&self, v: &ArnParts<'_>) -> bool {
+        match self {
+            ArnPat::Any => true,
+            ArnPat::Exact(t) => v.text == t.as_str(),
+            ArnPat::Prefix(p) => v.text.starts_with(p.as_str()),
+            ArnPat::Glob(toks) => arn_matches_parts(toks, v),
+        }
+    }
+}
+
 /// Tokens for a text with no variables to resolve (`*`/`?` wildcards when asked).
 pub fn literal_pattern(text: &str, wildcards: bool) -> Pattern {
     text.chars()
@@ -409,6 +474,87 @@ pub fn variable_keys(text: &str) -> Vec<String> {
 mod tests {
     use super::*;
     use crate::policy::context::CtxValue;
+
+    /// The fast forms decide exactly as per-part globbing does.
+    #[test]
+    fn arn_pat_agrees_with_per_part_globbing() {
+        let patterns = [
+            "*",
+            "arn:aws:s3:::alice-data",
+            "arn:aws:s3:::alice-data/*",
+            "arn:aws:s3:::alice-data*",
+            "arn:aws:s3:::*",
+            "arn:aws:s3:*",
+            "arn:aws:s3",
+            "arn:aws:kms:us-west-2:111111111111:key/*",
+            "arn:aws:kms:*:111111111111:key/*",
+            "arn:aws:s3:::alice-data/data/*/x",
+            "arn:aws:s3:::a:b/*",
+            "arn:aws:iam::222222222222:role/*",
+        ];
+        let values = [
+            "arn:aws:s3:::alice-data",
+            "arn:aws:s3:::alice-data/",
+            "arn:aws:s3:::alice-data/data/2024/x",
+            "arn:aws:s3:::alice-data-2/k",
+            "arn:aws:s3:::alice-data/k:with:colons",
+            "arn:aws:s3:::a:b/c",
+            "arn:aws:s3",
+            "arn:aws:s3:x",
+            "arn:aws:kms:us-west-2:111111111111:key/8d3a",
+            "arn:aws:kms:us-east-1:111111111111:key/8d3a",
+            "arn:aws:kms:us-west-2:111111111111",
+            "arn:aws:iam::222222222222:role/path/Bob",
+            "*",
+        ];
+        for p in patterns {
+            let toks = literal_pattern(p, true);
+            let fast = ArnPat::new(toks.clone());
+            for v in values {
+                let parts = ArnParts::new(v);
+                assert_eq!(
+                    fast.matches(&parts),
+                    arn_matches_parts(&toks, &parts),
+                    "{p} against {v} ({fast:?})"
+                );
+            }
+        }
+        assert!(matches!(
+            ArnPat::new(literal_pattern("arn:aws:s3:::b/*", true)),
+            ArnPat::Prefix(_)
+        ));
+        assert!(matches!(
+            ArnPat::new(literal_pattern("arn:aws:s3:*", true)),
+            ArnPat::Glob(_)
+        ));
+    }
+
+    #[test]
+    fn action_prefix_agrees_with_glob() {
+        for p in [
+            "s3:Get*",
+            "kms:GenerateDataKey*",
+            "s3:?et*",
+            "s3:*Object",
+            "*",
+            "s3:*",
+        ] {
+            let ap = ActionPat::new(p);
+            for a in [
+                "s3:getobject",
+                "s3:setobject",
+                "kms:generatedatakeypair",
+                "s3:get",
+                "s3x:get",
+            ] {
+                assert_eq!(
+                    ap.matches(a, a.split(':').next().unwrap_or("")),
+                    glob_str(&p.to_lowercase(), a, false),
+                    "{p} against {a}"
+                );
+            }
+        }
+    }
 
     fn pat(s: &str) -> Pattern {
         compile(s, Version::V2012, &Context::new(), true).unwrap()

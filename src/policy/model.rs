@@ -182,7 +182,7 @@ pub struct PatternBlock {
     pub items: Vec<Spanned<String>>,
     pub span: Span,
     /// Each item's wildcard pattern, when it has no policy variable to resolve.
-    pub compiled: Vec<Option<super::matching::Pattern>>,
+    pub compiled: Vec<Option<super::matching::ArnPat>>,
 }
 
 /// One `"Operator": {"key": values}` entry of a Condition block.

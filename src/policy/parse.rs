@@ -137,7 +137,7 @@ fn size_limit(v: &mut Validator<'_>, text: &str, span: Span) {
 /// Prepare what evaluation needs and does not depend on the request, once the
 /// document's Version is known.
 fn precompile(p: &mut Policy) {
-    use super::matching::{ActionPat, precompile as pc};
+    use super::matching::{ActionPat, ArnPat, precompile as pc};
     let version = p.version;
     p.service_filter = p
         .statements
@@ -164,7 +164,7 @@ fn precompile(p: &mut Policy) {
             r.compiled = r
                 .items
                 .iter()
-                .map(|i| pc(&i.value, version, true))
+                .map(|i| pc(&i.value, version, true).map(ArnPat::new))
                 .collect();
         }
         for c in &mut st.conditions {
