@@ -234,6 +234,25 @@ fn evaluate_in_process(bencher: divan::Bencher) {
         });
 }
 
+/// The same decisions, each case decided 64 times in a row: its policies are
+/// then in the CPU cache, as they are when `--batch` decides a line right after
+/// parsing it, or when the doctor asks its dozen questions of the same
+/// documents. `evaluate_in_process` above rotates through 256 cases, so each
+/// decision starts with its policies out of the CPU cache.
+#[divan::bench]
+fn evaluate_in_process_warm(bencher: divan::Bencher) {
+    let cases = cases(256);
+    let sets: Vec<_> = cases.iter().map(|c| (c, c.policy_set())).collect();
+    let mut i = 0usize;
+    bencher
+        .counter(divan::counter::ItemsCount::new(1usize))
+        .bench_local(|| {
+            let (c, set) = &sets[(i / 64) % sets.len()];
+            i += 1;
+            divan::black_box(xacct::policy::evaluate(&c.request, set))
+        });
+}
+
 /// What `--batch` does per line: parse the JSON case, then decide it.
 #[divan::bench]
 fn batch_parse_and_decide(bencher: divan::Bencher) {

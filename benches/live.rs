@@ -200,9 +200,9 @@ fn bench_doctor() -> Value {
 
     println!("\n(c) live doctor on the walkthrough, {runs} runs per row (median, min–max)\n");
     println!(
-        "| added per round trip | wall time | calls | sum of the calls' round trips | wall / round trip | calls' time / wall |"
+        "| added per round trip | wall time | calls | sum of the calls' round trips | calls in sequence | wall / round trip | calls' time / wall |"
     );
-    println!("|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|");
     let mut rows = Vec::new();
     for added in [0u64, 100] {
         proxy.set_plan(Plan::latency(Duration::from_millis(added)));

@@ -322,3 +322,52 @@ fn the_checks_name_example_keys_from_the_census() {
         check("XA008")
     );
 }
+
+/// S3 answers SlowDown to the first 60 HeadObject requests: more than the
+/// SDK's own retries absorb (the tests run with AWS_MAX_ATTEMPTS=2, so the
+/// first 16 objects in flight use up both attempts on the first 32). The
+/// census slows down, tries those objects again, counts every one of them
+/// with its real encryption, and says it was throttled.
+#[test]
+fn a_throttled_census_slows_down_and_still_counts_every_object() {
+    let w = world();
+    w.proxy.set_plan(Plan::pass().fault(
+        Match::operation("HeadObject"),
+        Fault::SlowDown,
+        Times::First(60),
+    ));
+    let snap = w.scratch.path("snap.json");
+    let out = xacct(Some(&w.proxy.endpoint), &w.scratch)
+        .arg("snapshot")
+        .args(flags())
+        .arg("-o")
+        .arg(&snap)
+        .output()
+        .expect("xacct runs");
+    let (_, err) = text(&out);
+    assert!(out.status.success(), "{err}");
+    let slowed = w
+        .proxy
+        .seen()
+        .iter()
+        .filter(|s| s.operation == "HeadObject" && s.status == Some(503))
+        .count();
+    assert_eq!(slowed, 60, "the proxy throttled 60 HeadObject requests");
+
+    let v: Value =
+        serde_json::from_str(&std::fs::read_to_string(&snap).expect("written")).expect("json");
+    let c = &v["accounts"][A]["buckets"][SRC]["census"];
+    assert_eq!(c["objects"], 1_150, "{c:#}");
+    let k1 = format!("aws:kms {}", w.k1);
+    let k2 = format!("aws:kms {}", w.k2);
+    assert_eq!(
+        c["by_encryption"],
+        json!({ k1.as_str(): 600, k2.as_str(): 250, "AES256": 240, "none": 60 }),
+        "no object left unreadable by throttling"
+    );
+    assert!(
+        err.contains("note: S3 throttled the census") && err.contains("slowed down"),
+        "xacct says the census was throttled: {err}"
+    );
+    drop(w.moto);
+}

@@ -95,6 +95,38 @@ pub fn add(rc: &mut RawCensus, l: &Listed, res: &Result<Object, Failure>) {
     }
 }
 
+/// Extra rounds a census request gets when S3 still throttles it after the
+/// SDK's own retries: the census slows down and tries again.
+const THROTTLED_ROUNDS: usize = 6;
+
+/// One census request under the token bucket, adaptively: every throttling
+/// answer (after the SDK's retries) halves the census's rate and the request
+/// goes again, every success wins a step of the rate back.
+async fn paced<T, F, Fut>(opts: &Options, mut call: F) -> Result<T, Failure>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, Failure>>,
+{
+    let mut round = 0;
+    loop {
+        opts.rate.acquire().await;
+        match call().await {
+            Ok(v) => {
+                opts.rate.ease();
+                return Ok(v);
+            }
+            Err(f) if f.is_throttling() => {
+                opts.rate.slow_down();
+                round += 1;
+                if round > THROTTLED_ROUNDS {
+                    return Err(f);
+                }
+            }
+            Err(f) => return Err(f),
+        }
+    }
+}
+
 /// List and head every object; the first `n` listed are also the sample
 /// (their HeadObject calls are probes when made as the role).
 pub async fn run(listing: &Listing<'_>, n: usize, opts: &Options) -> Sample {
@@ -133,9 +165,29 @@ pub async fn run(listing: &Listing<'_>, n: usize, opts: &Options) -> Sample {
                 progress.listing_done();
                 return Ok(());
             };
-            opts.rate.acquire().await;
-            let mut later_probes = Vec::new();
-            match listing.page(1000, Some(&token), &mut later_probes).await {
+            // paced as the heads are; a retried page keeps its last attempt's probes
+            let mut round = 0;
+            let (next, later_probes) = loop {
+                opts.rate.acquire().await;
+                let mut attempt_probes = Vec::new();
+                match listing.page(1000, Some(&token), &mut attempt_probes).await {
+                    Ok(p) => {
+                        opts.rate.ease();
+                        break (Ok(p), attempt_probes);
+                    }
+                    Err(f) if f.is_throttling() && round < THROTTLED_ROUNDS => {
+                        opts.rate.slow_down();
+                        round += 1;
+                    }
+                    Err(f) => {
+                        if f.is_throttling() {
+                            opts.rate.slow_down();
+                        }
+                        break (Err(f), attempt_probes);
+                    }
+                }
+            };
+            match next {
                 Ok(p) => page = p,
                 Err(f) => return Err((f, pages, later_probes)),
             }
@@ -151,8 +203,7 @@ pub async fn run(listing: &Listing<'_>, n: usize, opts: &Options) -> Sample {
         let mut heads = std::pin::pin!(
             listed
                 .map(|(i, l)| async move {
-                    opts.rate.acquire().await;
-                    let res = listing.head(&l).await;
+                    let res = paced(opts, || listing.head(&l)).await;
                     (i, l, res)
                 })
                 .buffer_unordered(opts.concurrency)
@@ -172,6 +223,13 @@ pub async fn run(listing: &Listing<'_>, n: usize, opts: &Options) -> Sample {
     let heads = sampled.into_iter().map(|(_, l, r)| (l, r)).collect();
     let objects = sampled_objects(listing, heads, &mut probes);
     let mut notes = Vec::new();
+    let (throttled, lowest) = opts.rate.throttling();
+    if throttled > 0 {
+        notes.push(format!(
+            "S3 throttled the census of s3://{}/{} {throttled} time(s) (SlowDown after the SDK's retries): it slowed down to {lowest:.0} requests/s and tried again",
+            listing.bucket, listing.prefix
+        ));
+    }
     let census = match listed {
         Ok(()) => Some(raw),
         Err((f, pages, later_probes)) => {

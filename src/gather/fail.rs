@@ -181,6 +181,23 @@ impl Failure {
             .any(|k| c.contains(k))
     }
 
+    /// The service asked us to slow down (S3 `SlowDown`, throttling), as
+    /// opposed to failing. S3 answers a HEAD request's SlowDown with a bare
+    /// 503 (a HEAD response has no body to name it), so every 503 counts:
+    /// slowing down is the right answer to an overloaded service too.
+    pub fn is_throttling(&self) -> bool {
+        let c = self.code.to_ascii_lowercase();
+        self.status == Some(503)
+            || [
+                "throttl",
+                "slowdown",
+                "toomanyrequests",
+                "requestlimitexceeded",
+            ]
+            .iter()
+            .any(|k| c.contains(k))
+    }
+
     pub fn marker(&self, call: &str) -> Unreadable {
         Unreadable {
             call: call.to_string(),
