@@ -416,8 +416,12 @@ struct PolicyEval {
 
 struct Evaluator<'r> {
     req: &'r Request,
-    action_lc: String,
+    action_lc: &'r str,
+    /// The action's service, lower case.
+    svc_lc: &'r str,
     resource: &'r str,
+    /// The resource split into its ARN parts, once per decision.
+    resource_parts: ArnParts<'r>,
     has_boundary: bool,
     matched: Vec<MatchedRef>,
     unknowns: Vec<UnknownRef>,
@@ -435,9 +439,9 @@ impl<'r> Evaluator<'r> {
         };
         let mut label: Option<Arc<str>> = None;
         let act = ActionLc {
-            lc: &self.action_lc,
-            svc: self.action_lc.split(':').next().unwrap_or(""),
-            resource: ArnParts::new(self.resource),
+            lc: self.action_lc,
+            svc: self.svc_lc,
+            resource: self.resource_parts,
         };
         let bit = super::model::service_bit(act.svc);
         let filter = &lp.policy.service_filter;
@@ -537,10 +541,12 @@ pub fn evaluate(req: &Request, set: &PolicySet<'_>) -> Decision {
     let resource = service::effective_resource(&action_lc, &req.resource);
     let mut ev = Evaluator {
         req,
-        action_lc,
+        action_lc: &action_lc,
+        svc_lc: action_lc.split(':').next().unwrap_or(""),
         resource,
+        resource_parts: ArnParts::new(resource),
         has_boundary: !set.boundaries.is_empty(),
-        matched: Vec::new(),
+        matched: Vec::with_capacity(8),
         unknowns: Vec::new(),
     };
     let p = &req.principal;

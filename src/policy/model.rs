@@ -163,6 +163,24 @@ pub struct PrincipalEntry {
     pub kind: PrincipalType,
     pub value: String,
     pub span: Span,
+    /// An `AWS` value, read once: what it names.
+    pub aws: super::principal::AwsName,
+}
+
+impl PrincipalEntry {
+    pub fn new(kind: PrincipalType, value: String, span: Span) -> PrincipalEntry {
+        let aws = if kind == PrincipalType::Aws {
+            super::principal::AwsName::read(&value)
+        } else {
+            super::principal::AwsName::Other
+        };
+        PrincipalEntry {
+            kind,
+            value,
+            span,
+            aws,
+        }
+    }
 }
 
 /// `Principal` or `NotPrincipal`.

@@ -706,11 +706,9 @@ impl Validator<'_> {
                     let block_items = self.strings(&m.value, false, &m.key);
                     for item in block_items.items {
                         self.principal_value(kind, &item);
-                        block.entries.push(PrincipalEntry {
-                            kind,
-                            value: item.value,
-                            span: item.span,
-                        });
+                        block
+                            .entries
+                            .push(PrincipalEntry::new(kind, item.value, item.span));
                     }
                 }
             }

@@ -204,7 +204,7 @@ impl PrincipalMatch {
 pub fn match_entry(entry: &PrincipalEntry, p: &Principal) -> PrincipalMatch {
     let v = entry.value.as_str();
     match entry.kind {
-        PrincipalType::Aws => match_aws(v, p),
+        PrincipalType::Aws => match_aws(v, &entry.aws, p),
         PrincipalType::Service => match p {
             Principal::Service { name } if name.eq_ignore_ascii_case(v) => PrincipalMatch::Service,
             _ if v == "*" => PrincipalMatch::Wildcard,
@@ -218,49 +218,79 @@ pub fn match_entry(entry: &PrincipalEntry, p: &Principal) -> PrincipalMatch {
     }
 }
 
-fn match_aws(v: &str, p: &Principal) -> PrincipalMatch {
-    if v == "*" {
+/// What an `AWS` principal value names, read once when the policy is parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AwsName {
+    /// `*`
+    Any,
+    /// `111122223333` or `arn:aws:iam::111122223333:root`: the account.
+    Account(String),
+    /// `arn:aws:iam::ACCOUNT:role/PATH/NAME`, with the name alone.
+    Role { account: String, name: String },
+    /// `arn:aws:iam::ACCOUNT:user/...`
+    User { account: String },
+    /// `arn:aws:sts::ACCOUNT:...` (a session or federated user).
+    Sts { account: String },
+    /// Anything else (unique ids left by deleted principals, other services,
+    /// malformed values): it matches nobody.
+    Other,
+}
+
+impl AwsName {
+    pub fn read(v: &str) -> AwsName {
+        if v == "*" {
+            return AwsName::Any;
+        }
+        if is_account_id(v) {
+            return AwsName::Account(v.to_string());
+        }
+        let Some(arn) = crate::arn::Arn::parse(v) else {
+            return AwsName::Other;
+        };
+        let account = arn.account.to_string();
+        let res = arn.resource;
+        match arn.service {
+            "iam" if res == "root" => AwsName::Account(account),
+            "iam" => {
+                if let Some(role_path) = res.strip_prefix("role/") {
+                    let name = role_path.rsplit('/').next().unwrap_or(role_path);
+                    AwsName::Role {
+                        account,
+                        name: name.to_string(),
+                    }
+                } else if res.starts_with("user/") {
+                    AwsName::User { account }
+                } else {
+                    AwsName::Other
+                }
+            }
+            "sts" => AwsName::Sts { account },
+            _ => AwsName::Other,
+        }
+    }
+}
+
+fn match_aws(v: &str, name: &AwsName, p: &Principal) -> PrincipalMatch {
+    if *name == AwsName::Any {
         return PrincipalMatch::Wildcard;
     }
     let Some(account) = p.account() else {
         return PrincipalMatch::No;
     };
-    if is_account_id(v) {
-        return if v == account {
-            PrincipalMatch::Account
-        } else {
-            PrincipalMatch::No
-        };
-    }
-    let Some(arn) = crate::arn::Arn::parse(v) else {
-        // unique ids (AROA..., AIDA...) left by deleted principals match nothing
-        return PrincipalMatch::No;
-    };
-    if arn.account != account {
-        return PrincipalMatch::No;
-    }
-    let res = arn.resource;
-    match arn.service {
-        "iam" if res == "root" => PrincipalMatch::Account,
-        "iam" => {
-            if let Some(role_path) = res.strip_prefix("role/") {
-                let name = role_path.rsplit('/').next().unwrap_or(role_path);
-                match p {
-                    Principal::Role { arn, .. } if arn == v => PrincipalMatch::Role,
-                    // a session ARN carries the role name but not its path
-                    Principal::Session { role, .. } if role == name => PrincipalMatch::Role,
-                    _ => PrincipalMatch::No,
-                }
-            } else if res.starts_with("user/") {
-                match p {
-                    Principal::User { arn, .. } if arn == v => PrincipalMatch::Exact,
-                    _ => PrincipalMatch::No,
-                }
-            } else {
-                PrincipalMatch::No
-            }
-        }
-        "sts" => match p {
+    match name {
+        AwsName::Any => PrincipalMatch::Wildcard,
+        AwsName::Account(a) if a == account => PrincipalMatch::Account,
+        AwsName::Role { account: a, name } if a == account => match p {
+            Principal::Role { arn, .. } if arn == v => PrincipalMatch::Role,
+            // a session ARN carries the role name but not its path
+            Principal::Session { role, .. } if role == name => PrincipalMatch::Role,
+            _ => PrincipalMatch::No,
+        },
+        AwsName::User { account: a } if a == account => match p {
+            Principal::User { arn, .. } if arn == v => PrincipalMatch::Exact,
+            _ => PrincipalMatch::No,
+        },
+        AwsName::Sts { account: a } if a == account => match p {
             Principal::Session { arn, .. } | Principal::FederatedUser { arn, .. } if arn == v => {
                 PrincipalMatch::Exact
             }
@@ -341,11 +371,7 @@ mod tests {
     use crate::json::Span;
 
     fn entry(v: &str) -> PrincipalEntry {
-        PrincipalEntry {
-            kind: PrincipalType::Aws,
-            value: v.into(),
-            span: Span::default(),
-        }
+        PrincipalEntry::new(PrincipalType::Aws, v.into(), Span::default())
     }
 
     #[test]

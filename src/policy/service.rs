@@ -227,7 +227,13 @@ pub fn is_aws_managed_role(role_arn: &str) -> bool {
 /// description to be edited and the role to be deleted through
 /// DeleteServiceLinkedRole (IAM User Guide, service-linked roles).
 pub fn protected_role_change(action_name: &str, resource: &str) -> bool {
-    if !is_aws_managed_role(resource) {
+    // only IAM changes roles; cheap tests first, on every decision
+    if !action_name
+        .get(..4)
+        .is_some_and(|p| p.eq_ignore_ascii_case("iam:"))
+        || !resource.contains(":role/aws-")
+        || !is_aws_managed_role(resource)
+    {
         return false;
     }
     let Some((name, a)) = action(action_name) else {
