@@ -30,13 +30,17 @@ pub struct Request {
 
 impl Request {
     pub fn resource_account(&self) -> Option<String> {
+        self.resource_account_str().map(str::to_string)
+    }
+
+    fn resource_account_str(&self) -> Option<&str> {
         if let Some(a) = &self.resource_account {
-            return Some(a.clone());
+            return Some(a);
         }
         if let Some(acct) = crate::arn::account(&self.resource) {
-            return Some(acct.to_string());
+            return Some(acct);
         }
-        self.principal.account().map(str::to_string)
+        self.principal.account()
     }
 
     /// Fill in the keys a request always carries and that follow from the
@@ -493,6 +497,9 @@ impl<'r> Evaluator<'r> {
 }
 
 fn grant_allows(grants: &[Grant], req: &Request) -> Tri {
+    if grants.is_empty() {
+        return Tri::False;
+    }
     let op = match req.action.split_once(':') {
         Some((svc, op)) if svc.eq_ignore_ascii_case("kms") => op,
         _ => return Tri::False,
@@ -552,8 +559,8 @@ pub fn evaluate(req: &Request, set: &PolicySet<'_>) -> Decision {
     let p = &req.principal;
     let has_identity = p.has_identity();
     let is_kms = req.is_kms_key();
-    let ra = req.resource_account();
-    let same = p.account().is_some() && p.account() == ra.as_deref();
+    let ra = req.resource_account_str();
+    let same = p.account().is_some() && p.account() == ra;
 
     let mut deny = Tri::False;
     let mut explicit: Vec<PolicyType> = Vec::new();
