@@ -371,3 +371,38 @@ fn a_throttled_census_slows_down_and_still_counts_every_object() {
     );
     drop(w.moto);
 }
+
+/// On a terminal (a pseudo-terminal from util-linux's `script`), the census
+/// draws its progress bar on standard error: objects done out of listed, the
+/// rate and the time left.
+#[test]
+fn on_a_terminal_the_census_shows_its_progress() {
+    let w = world();
+    let snap = w.scratch.path("snap.json");
+    let base = xacct(Some(&w.proxy.endpoint), &w.scratch);
+    let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+    let mut line = vec![quote(&base.get_program().to_string_lossy())];
+    line.push("snapshot".into());
+    line.extend(flags().iter().map(|f| quote(f)));
+    line.push("-o".into());
+    line.push(quote(&snap.to_string_lossy()));
+    let mut cmd = std::process::Command::new("script");
+    cmd.args(["-q", "-e", "-c", &line.join(" "), "/dev/null"]);
+    for (k, v) in base.get_envs() {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    let out = cmd
+        .output()
+        .expect("util-linux `script` runs (apt-get install bsdutils)");
+    let all = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{all}");
+    assert!(
+        all.contains("census") && all.contains("ETA") && all.contains("/1150"),
+        "no progress bar on a terminal: {all:?}"
+    );
+    assert!(snap.exists(), "the snapshot is written");
+    drop(w.moto);
+}
