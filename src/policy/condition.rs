@@ -223,12 +223,12 @@ impl Operator {
         self.eval_with(key, values, &[], version, ctx)
     }
 
-    /// `eval` with the values' precompiled patterns (see `Condition::patterns`).
+    /// `eval` with the values' precompiled forms (see `Condition::patterns`).
     pub fn eval_with(
         &self,
         key: &str,
         values: &[String],
-        patterns: &[Option<super::matching::Pattern>],
+        patterns: &[Option<Compiled>],
         version: Version,
         ctx: &Context,
     ) -> Tri {
@@ -276,7 +276,7 @@ impl Operator {
         &self,
         v: &CtxValue,
         values: &[String],
-        patterns: &[Option<super::matching::Pattern>],
+        patterns: &[Option<Compiled>],
         version: Version,
         ctx: &Context,
     ) -> Tri {
@@ -317,11 +317,20 @@ impl Operator {
 fn positive_match(
     base: OpBase,
     policy_value: &str,
-    pre: Option<&super::matching::Pattern>,
+    pre: Option<&Compiled>,
     req: &str,
     version: Version,
     ctx: &Context,
 ) -> Tri {
+    match pre {
+        Some(Compiled::Arn(a)) => {
+            return Tri::from(a.matches(&super::matching::ArnParts::new(req)));
+        }
+        Some(Compiled::Cidr(net)) => {
+            return Tri::from(req.parse::<IpAddr>().is_ok_and(|ip| net.contains(ip)));
+        }
+        _ => {}
+    }
     if base.takes_variables() {
         let arn = matches!(
             base,
@@ -329,8 +338,8 @@ fn positive_match(
         );
         let compiled;
         let pattern = match pre {
-            Some(p) => p,
-            None => {
+            Some(Compiled::Glob(p)) => p,
+            _ => {
                 compiled = match compile(policy_value, version, ctx, base.wildcards()) {
                     Ok(p) => p,
                     Err(Unresolved::Absent) => return Tri::False,
@@ -488,6 +497,34 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let doy = (153 * mp + 2) / 5 + d - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     era * 146_097 + doe - 719_468
+}
+
+/// A condition value prepared at parse time, when it needs no request context.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Compiled {
+    /// String operators: the value's tokens.
+    Glob(super::matching::Pattern),
+    /// ARN operators: the value as an ARN pattern (exact, prefix or glob).
+    Arn(super::matching::ArnPat),
+    /// IpAddress / NotIpAddress: the network.
+    Cidr(Cidr),
+}
+
+impl Compiled {
+    /// The precompiled form of one value of an operator, when it has one.
+    pub fn new(base: OpBase, text: &str, version: Version) -> Option<Compiled> {
+        match base {
+            OpBase::IpAddress | OpBase::NotIpAddress => parse_cidr(text).map(Compiled::Cidr),
+            OpBase::ArnEquals | OpBase::ArnLike | OpBase::ArnNotEquals | OpBase::ArnNotLike => {
+                super::matching::precompile(text, version, true)
+                    .map(|p| Compiled::Arn(super::matching::ArnPat::new(p)))
+            }
+            b if b.takes_variables() => {
+                super::matching::precompile(text, version, b.wildcards()).map(Compiled::Glob)
+            }
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

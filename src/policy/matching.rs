@@ -319,12 +319,7 @@ pub struct ArnParts<'a> {
 
 impl<'a> ArnParts<'a> {
     pub fn new(text: &'a str) -> Self {
-        let mut parts: [&str; 6] = [""; 6];
-        let mut n = 0;
-        for part in text.splitn(6, ':') {
-            parts[n] = part;
-            n += 1;
-        }
+        let (parts, n) = crate::arn::split6(text);
         ArnParts { parts, n, text }
     }
 }

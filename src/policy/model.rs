@@ -217,7 +217,7 @@ pub struct Condition {
     /// The values' texts, for evaluation.
     pub texts: Vec<String>,
     /// Each value's pattern when it needs no request context (no variables).
-    pub patterns: Vec<Option<super::matching::Pattern>>,
+    pub patterns: Vec<Option<super::condition::Compiled>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -168,8 +168,12 @@ fn precompile(p: &mut Policy) {
                 .collect();
         }
         for c in &mut st.conditions {
-            let wild = c.operator.base.wildcards();
-            c.patterns = c.texts.iter().map(|t| pc(t, version, wild)).collect();
+            let base = c.operator.base;
+            c.patterns = c
+                .texts
+                .iter()
+                .map(|t| super::condition::Compiled::new(base, t, version))
+                .collect();
         }
     }
 }
