@@ -1,14 +1,14 @@
 //! The request context: the condition keys a request carries, those it carries
 //! with values nobody knows, and those it certainly does not carry.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// FNV-1a: condition keys are short, trusted strings (the request's own keys),
 /// looked up once per condition of every statement; SipHash's DoS resistance
 /// buys nothing here and costs a third of the lookup.
 #[derive(Default, Clone, Copy)]
-struct Fnv(u64);
+pub(crate) struct Fnv(u64);
 
 impl Hasher for Fnv {
     fn finish(&self) -> u64 {
@@ -28,7 +28,8 @@ impl Hasher for Fnv {
     }
 }
 
-type KeyMap<V> = HashMap<String, V, BuildHasherDefault<Fnv>>;
+/// A map keyed by short, trusted strings (condition keys, action names).
+pub(crate) type KeyMap<V> = HashMap<String, V, BuildHasherDefault<Fnv>>;
 
 /// A context value as conditions see it: one or several strings. Booleans and
 /// numbers are kept in their canonical text form (`true`, `42`).
@@ -94,12 +95,22 @@ pub enum Missing {
     Unknown,
 }
 
+/// What the context says of one key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Slot {
+    Value(CtxValue),
+    /// Carried, value unknown.
+    Unknown,
+    /// Certainly not carried.
+    Absent,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Context {
-    values: KeyMap<CtxValue>,
-    unknown: BTreeSet<String>,
+    /// Every key something was said about, lower-cased: one lookup per
+    /// condition answers present, unknown or absent.
+    slots: KeyMap<Slot>,
     unknown_prefixes: Vec<String>,
-    absent: BTreeSet<String>,
     absent_prefixes: Vec<String>,
     pub missing: Missing,
 }
@@ -115,43 +126,41 @@ impl Context {
         }
     }
     pub fn set(&mut self, key: &str, value: CtxValue) {
-        let k = key.to_ascii_lowercase();
-        self.unknown.remove(&k);
-        self.absent.remove(&k);
-        self.values.insert(k, value);
+        self.slots
+            .insert(key.to_ascii_lowercase(), Slot::Value(value));
     }
     pub fn set_str(&mut self, key: &str, value: impl Into<String>) {
         self.set(key, CtxValue::Single(value.into()));
     }
     /// Set a key only when nothing was said about it yet.
     pub fn set_default(&mut self, key: &str, value: CtxValue) {
-        let k = key.to_ascii_lowercase();
-        if !self.values.contains_key(&k) && !self.unknown.contains(&k) && !self.absent.contains(&k)
-        {
-            self.values.insert(k, value);
-        }
+        self.slots
+            .entry(key.to_ascii_lowercase())
+            .or_insert(Slot::Value(value));
     }
     pub fn mark_unknown(&mut self, key: &str) {
         let k = key.to_ascii_lowercase();
         if let Some(prefix) = k.strip_suffix('*') {
             self.unknown_prefixes.push(prefix.to_string());
         } else {
-            self.values.remove(&k);
-            self.unknown.insert(k);
+            self.slots.insert(k, Slot::Unknown);
         }
     }
     /// The key is certainly not in the request. A trailing `*` marks a prefix.
+    /// A key already marked unknown stays unknown.
     pub fn mark_absent(&mut self, key: &str) {
         let k = key.to_ascii_lowercase();
         if let Some(prefix) = k.strip_suffix('*') {
             self.absent_prefixes.push(prefix.to_string());
-        } else {
-            self.values.remove(&k);
-            self.absent.insert(k);
+        } else if self.slots.get(&k) != Some(&Slot::Unknown) {
+            self.slots.insert(k, Slot::Absent);
         }
     }
     pub fn get(&self, key: &str) -> Option<&CtxValue> {
-        self.values.get(&key.to_ascii_lowercase())
+        match self.slots.get(&key.to_ascii_lowercase()) {
+            Some(Slot::Value(v)) => Some(v),
+            _ => None,
+        }
     }
     pub fn lookup(&self, key: &str) -> Lookup<'_> {
         if key.bytes().any(|b| b.is_ascii_uppercase()) {
@@ -163,14 +172,11 @@ impl Context {
 
     /// Look up a key already in lower case.
     pub fn lookup_lc(&self, k: &str) -> Lookup<'_> {
-        if let Some(v) = self.values.get(k) {
-            return Lookup::Present(v);
-        }
-        if self.unknown.contains(k) {
-            return Lookup::Unknown { carried: true };
-        }
-        if self.absent.contains(k) {
-            return Lookup::Absent;
+        match self.slots.get(k) {
+            Some(Slot::Value(v)) => return Lookup::Present(v),
+            Some(Slot::Unknown) => return Lookup::Unknown { carried: true },
+            Some(Slot::Absent) => return Lookup::Absent,
+            None => {}
         }
         if self.unknown_prefixes.iter().any(|p| k.starts_with(p)) {
             return Lookup::Unknown { carried: false };
@@ -185,7 +191,14 @@ impl Context {
     }
     /// The keys with values, in order.
     pub fn keys(&self) -> impl Iterator<Item = (&String, &CtxValue)> {
-        let mut all: Vec<_> = self.values.iter().collect();
+        let mut all: Vec<(&String, &CtxValue)> = self
+            .slots
+            .iter()
+            .filter_map(|(k, s)| match s {
+                Slot::Value(v) => Some((k, v)),
+                _ => None,
+            })
+            .collect();
         all.sort_by(|a, b| a.0.cmp(b.0));
         all.into_iter()
     }
@@ -200,6 +213,21 @@ mod tests {
         let mut c = Context::new();
         c.set_str("aws:SourceVpce", "vpce-1");
         assert!(matches!(c.lookup("AWS:SOURCEVPCE"), Lookup::Present(_)));
+    }
+
+    #[test]
+    fn unknown_beats_absent_whatever_the_order_and_a_value_beats_both() {
+        let mut c = Context::new();
+        c.mark_unknown("s3:x");
+        c.mark_absent("s3:x");
+        assert_eq!(c.lookup("s3:x"), Lookup::Unknown { carried: true });
+        c.mark_absent("s3:y");
+        c.mark_unknown("s3:y");
+        assert_eq!(c.lookup("s3:y"), Lookup::Unknown { carried: true });
+        c.set_default("s3:y", CtxValue::Single("v".into()));
+        assert_eq!(c.lookup("s3:y"), Lookup::Unknown { carried: true });
+        c.set_str("s3:y", "v");
+        assert!(matches!(c.lookup("S3:Y"), Lookup::Present(_)));
     }
 
     #[test]

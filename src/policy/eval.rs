@@ -453,7 +453,7 @@ impl<'r> Evaluator<'r> {
             if filter.get(i).is_some_and(|f| f & bit == 0) {
                 continue;
             }
-            let e = eval_statement(st, lp.policy, self.req, act, self.resource, has_boundary);
+            let mut e = eval_statement(st, lp.policy, self.req, act, self.resource, has_boundary);
             if e.applies.is_false() {
                 continue;
             }
@@ -468,9 +468,9 @@ impl<'r> Evaluator<'r> {
                     policy_type: Some(ty),
                 });
             } else {
-                for key in &e.unknown_keys {
+                for key in std::mem::take(&mut e.unknown_keys) {
                     self.unknowns.push(UnknownRef {
-                        key: key.clone(),
+                        key,
                         policy: label.get_or_insert_with(|| Arc::from(lp.label)).clone(),
                         statement: st.index,
                         pointer: st.pointer.clone(),
@@ -544,11 +544,30 @@ fn grant_allows(grants: &[Grant], req: &Request) -> Tri {
 
 /// Decide one request.
 pub fn evaluate(req: &Request, set: &PolicySet<'_>) -> Decision {
-    let action_lc = req.action.to_lowercase();
-    let resource = service::effective_resource(&action_lc, &req.resource);
+    // lower-cased on the stack: action names are short ASCII
+    let mut buf = [0u8; 128];
+    let owned;
+    let action_lc: &str = match req.action.len() {
+        n if n <= buf.len() && req.action.is_ascii() => {
+            buf[..n].copy_from_slice(req.action.as_bytes());
+            buf[..n].make_ascii_lowercase();
+            match std::str::from_utf8(&buf[..n]) {
+                Ok(s) => s,
+                Err(_) => {
+                    owned = req.action.to_lowercase();
+                    &owned
+                }
+            }
+        }
+        _ => {
+            owned = req.action.to_lowercase();
+            &owned
+        }
+    };
+    let resource = service::effective_resource(action_lc, &req.resource);
     let mut ev = Evaluator {
         req,
-        action_lc: &action_lc,
+        action_lc,
         svc_lc: action_lc.split(':').next().unwrap_or(""),
         resource,
         resource_parts: ArnParts::new(resource),

@@ -368,8 +368,34 @@ pub enum ArnPat {
     /// value's first five parts equal the pattern's and its resource part
     /// starts with the rest, which is `starts_with`.
     Prefix(String),
-    /// Anything else: per-part globbing.
+    /// Anything else: per-part matching, each part literal or a glob.
+    Parts(Vec<PartPat>),
+}
+
+/// One colon-delimited part of an ARN pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PartPat {
+    Lit(String),
     Glob(Pattern),
+}
+
+impl PartPat {
+    #[inline]
+    fn matches(&self, s: &str) -> bool {
+        match self {
+            PartPat::Lit(l) => l == s,
+            PartPat::Glob(p) => glob(p, s, false),
+        }
+    }
+}
+
+fn literal_text(ts: &[Tok]) -> Option<String> {
+    ts.iter()
+        .map(|t| match t {
+            Tok::Lit(c) => Some(*c),
+            _ => None,
+        })
+        .collect()
 }
 
 impl ArnPat {
@@ -377,24 +403,25 @@ impl ArnPat {
         if toks.as_slice() == [Tok::Star] {
             return ArnPat::Any;
         }
-        let lit = |ts: &[Tok]| -> Option<String> {
-            ts.iter()
-                .map(|t| match t {
-                    Tok::Lit(c) => Some(*c),
-                    _ => None,
-                })
-                .collect()
-        };
-        if let Some(text) = lit(&toks) {
+        if let Some(text) = literal_text(&toks) {
             return ArnPat::Exact(text);
         }
         if let Some((Tok::Star, head)) = toks.split_last()
-            && let Some(prefix) = lit(head)
+            && let Some(prefix) = literal_text(head)
             && prefix.matches(':').count() >= 5
         {
             return ArnPat::Prefix(prefix);
         }
-        ArnPat::Glob(toks)
+        let (parts, n) = split_arn_toks(&toks);
+        ArnPat::Parts(
+            parts[..n]
+                .iter()
+                .map(|p| match literal_text(p) {
+                    Some(l) => PartPat::Lit(l),
+                    None => PartPat::Glob(p.to_vec()),
+                })
+                .collect(),
+        )
     }
 
     #[inline]
@@ -408,7 +435,22 @@ impl ArnPat {
             ArnPat::Any => true,
             ArnPat::Exact(t) => v.text == t.as_str(),
             ArnPat::Prefix(p) => v.text.starts_with(p.as_str()),
-            ArnPat::Glob(toks) => arn_matches_parts(toks, v),
+            ArnPat::Parts(parts) => {
+                // as arn_matches_parts, with the pattern split once
+                let pn = parts.len();
+                if pn == 6 {
+                    return v.n == 6 && parts.iter().zip(v.parts).all(|(p, s)| p.matches(s));
+                }
+                if v.n < pn {
+                    return false;
+                }
+                let last = pn - 1;
+                if !parts[..last].iter().zip(v.parts).all(|(p, s)| p.matches(s)) {
+                    return false;
+                }
+                let offset: usize = v.parts[..last].iter().map(|p| p.len() + 1).sum();
+                parts[last].matches(v.text.get(offset..).unwrap_or(""))
+            }
         }
     }
 }
@@ -486,6 +528,11 @@ mod tests {
             "arn:aws:s3:::alice-data/data/*/x",
             "arn:aws:s3:::a:b/*",
             "arn:aws:iam::222222222222:role/*",
+            "arn:aws:iam::222222222222:role/*Copy*",
+            "arn:aws:iam::*:role/Bob?",
+            "arn:*:s3:::alice-data/*",
+            "arn:aws:s3:::alice-data/*:colons",
+            "arn:aws",
         ];
         let values = [
             "arn:aws:s3:::alice-data",
@@ -500,6 +547,11 @@ mod tests {
             "arn:aws:kms:us-east-1:111111111111:key/8d3a",
             "arn:aws:kms:us-west-2:111111111111",
             "arn:aws:iam::222222222222:role/path/Bob",
+            "arn:aws:iam::222222222222:role/BobCopyRole",
+            "arn:aws:iam::111111111111:role/Bobs",
+            "arn:aws-cn:s3:::alice-data/k",
+            "arn:aws:s3:::alice-data/k:with:colons",
+            "arn:aws",
             "*",
         ];
         for p in patterns {
@@ -520,7 +572,7 @@ mod tests {
         ));
         assert!(matches!(
             ArnPat::new(literal_pattern("arn:aws:s3:*", true)),
-            ArnPat::Glob(_)
+            ArnPat::Parts(_)
         ));
     }
 

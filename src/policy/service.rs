@@ -47,8 +47,7 @@ pub struct ResourceType {
 static DATA: OnceLock<ServiceData> = OnceLock::new();
 
 /// Lower-cased `service:action` → the action, for O(1) lookups.
-static INDEX: OnceLock<std::collections::HashMap<String, (&'static str, &'static Action)>> =
-    OnceLock::new();
+static INDEX: OnceLock<super::context::KeyMap<(&'static str, &'static Action)>> = OnceLock::new();
 
 /// Lower-cased condition keys per service; templated keys as prefixes.
 /// Per service: the exact condition keys, and the prefixes of templated ones.
@@ -56,9 +55,9 @@ type KeyIndex = std::collections::HashMap<String, (Vec<String>, Vec<String>)>;
 
 static KEYS: OnceLock<KeyIndex> = OnceLock::new();
 
-fn index() -> &'static std::collections::HashMap<String, (&'static str, &'static Action)> {
+fn index() -> &'static super::context::KeyMap<(&'static str, &'static Action)> {
     INDEX.get_or_init(|| {
-        let mut m = std::collections::HashMap::new();
+        let mut m = super::context::KeyMap::default();
         for (svc, s) in &data().services {
             for (name, a) in &s.actions {
                 m.insert(
