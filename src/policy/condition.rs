@@ -220,20 +220,21 @@ impl Operator {
 
     /// Evaluate one `"Op": {"key": [values]}` entry.
     pub fn eval(&self, key: &str, values: &[String], version: Version, ctx: &Context) -> Tri {
-        self.eval_with(key, values, &[], version, ctx)
+        self.eval_with(&key.to_ascii_lowercase(), values, &[], version, ctx)
     }
 
-    /// `eval` with the values' precompiled forms (see `Condition::patterns`).
+    /// `eval` with the key already in lower case and the values' precompiled
+    /// forms (see `Condition::patterns`).
     pub fn eval_with(
         &self,
-        key: &str,
+        key_lc: &str,
         values: &[String],
         patterns: &[Option<Compiled>],
         version: Version,
         ctx: &Context,
     ) -> Tri {
         let base = self.base;
-        match ctx.lookup(key) {
+        match ctx.lookup_lc(key_lc) {
             Lookup::Unknown { carried } => {
                 if base == OpBase::Null && carried {
                     // the key is in the request: Null true is false, Null false is true
@@ -339,6 +340,14 @@ fn positive_match(
         let compiled;
         let pattern = match pre {
             Some(Compiled::Glob(p)) => p,
+            Some(Compiled::Template(t)) => {
+                compiled = match t.resolve(ctx) {
+                    Ok(p) => p,
+                    Err(Unresolved::Absent) => return Tri::False,
+                    Err(Unresolved::Unknown(_)) => return Tri::Unknown,
+                };
+                &compiled
+            }
             _ => {
                 compiled = match compile(policy_value, version, ctx, base.wildcards()) {
                     Ok(p) => p,
@@ -508,6 +517,8 @@ pub enum Compiled {
     Arn(super::matching::ArnPat),
     /// IpAddress / NotIpAddress: the network.
     Cidr(Cidr),
+    /// String and ARN operators on a value with policy variables.
+    Template(super::matching::Template),
 }
 
 impl Compiled {
@@ -516,12 +527,17 @@ impl Compiled {
         match base {
             OpBase::IpAddress | OpBase::NotIpAddress => parse_cidr(text).map(Compiled::Cidr),
             OpBase::ArnEquals | OpBase::ArnLike | OpBase::ArnNotEquals | OpBase::ArnNotLike => {
-                super::matching::precompile(text, version, true)
-                    .map(|p| Compiled::Arn(super::matching::ArnPat::new(p)))
+                Some(match super::matching::precompile(text, version, true) {
+                    Some(p) => Compiled::Arn(super::matching::ArnPat::new(p)),
+                    None => Compiled::Template(super::matching::Template::new(text, true)),
+                })
             }
-            b if b.takes_variables() => {
-                super::matching::precompile(text, version, b.wildcards()).map(Compiled::Glob)
-            }
+            b if b.takes_variables() => Some(
+                match super::matching::precompile(text, version, b.wildcards()) {
+                    Some(p) => Compiled::Glob(p),
+                    None => Compiled::Template(super::matching::Template::new(text, b.wildcards())),
+                },
+            ),
             _ => None,
         }
     }

@@ -77,35 +77,167 @@ fn find_var_end(s: &str) -> Option<usize> {
     None
 }
 
-/// Resolve one variable body. `Ok(None)` means it is not a variable at all.
-fn resolve_var(inner: &str, ctx: &Context) -> Result<Option<String>, Unresolved> {
-    match inner {
-        "*" | "?" | "$" => return Ok(Some(inner.to_string())),
-        _ => {}
+/// What a `${...}` body is, before any request is seen.
+enum VarBody<'t> {
+    /// `${*}`, `${?}`, `${$}`: that character, literally.
+    Escape(&'t str),
+    /// Not a variable at all (no `:` in the key, a bad default): the text
+    /// `${...}` stays as written.
+    NotVar,
+    Var {
+        key: &'t str,
+        default: Option<&'t str>,
+    },
+}
+
+fn classify_var(inner: &str) -> VarBody<'_> {
+    if matches!(inner, "*" | "?" | "$") {
+        return VarBody::Escape(inner);
     }
     let (key, default) = match inner.split_once(',') {
-        Some((k, d)) => {
-            let d = d.trim();
-            let d = d
-                .strip_prefix('\'')
-                .and_then(|d| d.strip_suffix('\''))
-                .map(str::to_string);
-            match d {
-                Some(d) => (k.trim(), Some(d)),
-                None => return Ok(None),
-            }
-        }
+        Some((k, d)) => match d.trim().strip_prefix('\'').and_then(|d| d.strip_suffix('\'')) {
+            Some(d) => (k.trim(), Some(d)),
+            None => return VarBody::NotVar,
+        },
         None => (inner.trim(), None),
     };
     if key.is_empty() || !key.contains(':') {
-        return Ok(None);
+        return VarBody::NotVar;
     }
-    match ctx.lookup(key) {
+    VarBody::Var { key, default }
+}
+
+/// A variable's value in the request: `Ok(value)`, or why there is none.
+fn lookup_var<'c>(
+    key: &str,
+    key_lc: &str,
+    default: Option<&'c str>,
+    ctx: &'c Context,
+) -> Result<&'c str, Unresolved> {
+    match ctx.lookup_lc(key_lc) {
         // A multivalued key cannot stand in for one value.
-        Lookup::Present(v) if v.is_multi() => default.map(Some).ok_or(Unresolved::Absent),
-        Lookup::Present(v) => Ok(v.values().first().cloned()),
-        Lookup::Absent => default.map(Some).ok_or(Unresolved::Absent),
+        Lookup::Present(v) if v.is_multi() => default.ok_or(Unresolved::Absent),
+        Lookup::Present(v) => Ok(v.values().first().map(String::as_str).unwrap_or("")),
+        Lookup::Absent => default.ok_or(Unresolved::Absent),
         Lookup::Unknown { .. } => Err(Unresolved::Unknown(key.to_string())),
+    }
+}
+
+/// Resolve one variable body. `Ok(None)` means it is not a variable at all.
+fn resolve_var(inner: &str, ctx: &Context) -> Result<Option<String>, Unresolved> {
+    match classify_var(inner) {
+        VarBody::Escape(c) => Ok(Some(c.to_string())),
+        VarBody::NotVar => Ok(None),
+        VarBody::Var { key, default } => {
+            lookup_var(key, &key.to_ascii_lowercase(), default, ctx).map(|v| Some(v.to_string()))
+        }
+    }
+}
+
+/// One piece of a policy value with variables, read at parse time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Seg {
+    Toks(Pattern),
+    Var {
+        key: String,
+        key_lc: String,
+        default: Option<String>,
+    },
+}
+
+/// A policy value with variables, split at parse time into literal pieces
+/// and variables, so that a decision only looks the variables up (and builds
+/// nothing when one of them is absent or unknown). Resolves exactly as
+/// [`compile`] does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template(Vec<Seg>);
+
+impl Template {
+    pub fn new(text: &str, wildcards: bool) -> Template {
+        let lit_or_wild = |c: char| match c {
+            '*' if wildcards => Tok::Star,
+            '?' if wildcards => Tok::One,
+            c => Tok::Lit(c),
+        };
+        let mut segs = Vec::new();
+        let mut toks: Pattern = Vec::new();
+        let mut rest = text;
+        while let Some(pos) = rest.find("${") {
+            toks.extend(rest[..pos].chars().map(lit_or_wild));
+            let after = &rest[pos + 2..];
+            let Some(close) = find_var_end(after) else {
+                toks.extend(rest[pos..].chars().map(lit_or_wild));
+                rest = "";
+                break;
+            };
+            let inner = &after[..close];
+            rest = &after[close + 1..];
+            match classify_var(inner) {
+                VarBody::Escape(c) => toks.extend(c.chars().map(Tok::Lit)),
+                VarBody::NotVar => toks.extend(format!("${{{inner}}}").chars().map(Tok::Lit)),
+                VarBody::Var { key, default } => {
+                    if !toks.is_empty() {
+                        segs.push(Seg::Toks(std::mem::take(&mut toks)));
+                    }
+                    segs.push(Seg::Var {
+                        key: key.to_string(),
+                        key_lc: key.to_ascii_lowercase(),
+                        default: default.map(str::to_string),
+                    });
+                }
+            }
+        }
+        toks.extend(rest.chars().map(lit_or_wild));
+        if !toks.is_empty() {
+            segs.push(Seg::Toks(toks));
+        }
+        Template(segs)
+    }
+
+    /// The pattern for this request.
+    pub fn resolve(&self, ctx: &Context) -> Result<Pattern, Unresolved> {
+        // look every variable up first: nothing is built for a value that
+        // matches nothing
+        let mut values: [&str; 4] = [""; 4];
+        let mut more: Vec<&str> = Vec::new();
+        let mut n = 0usize;
+        let mut len = 0usize;
+        for seg in &self.0 {
+            match seg {
+                Seg::Toks(t) => len += t.len(),
+                Seg::Var {
+                    key,
+                    key_lc,
+                    default,
+                } => {
+                    let v = lookup_var(key, key_lc, default.as_deref(), ctx)?;
+                    len += v.len();
+                    if n < values.len() {
+                        values[n] = v;
+                    } else {
+                        more.push(v);
+                    }
+                    n += 1;
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(len);
+        let mut i = 0usize;
+        for seg in &self.0 {
+            match seg {
+                Seg::Toks(t) => out.extend_from_slice(t),
+                Seg::Var { .. } => {
+                    let v = if i < values.len() {
+                        values[i]
+                    } else {
+                        more.get(i - values.len()).copied().unwrap_or("")
+                    };
+                    out.extend(v.chars().map(Tok::Lit));
+                    i += 1;
+                }
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -511,6 +643,39 @@ pub fn variable_keys(text: &str) -> Vec<String> {
 mod tests {
     use super::*;
     use crate::policy::context::CtxValue;
+
+    /// A template resolves exactly as compile() does, for every kind of body.
+    #[test]
+    fn templates_resolve_as_compile_does() {
+        let mut ctx = Context::new();
+        ctx.set_str("aws:username", "alice");
+        ctx.set(
+            "aws:TagKeys",
+            CtxValue::Multi(vec!["a".into(), "b".into()]),
+        );
+        ctx.mark_unknown("aws:SourceVpce");
+        for text in [
+            "home/${aws:username}/*",
+            "${aws:username}",
+            "a${aws:userid}b",
+            "a${aws:userid, 'anon'}b",
+            "x${aws:TagKeys}y",
+            "x${aws:TagKeys,'d'}y",
+            "v-${aws:SourceVpce}",
+            "${*}${?}${$}?*",
+            "${nocolon}/*",
+            "${aws:username, bad}",
+            "open ${aws:username",
+            "${a:b}${c:d}${aws:username}${e:f,'1'}${g:h,'2'}${i:j,'3'}${aws:username}",
+            "${aws:username, 'x}y'}z",
+        ] {
+            for wild in [true, false] {
+                let want = compile(text, Version::V2012, &ctx, wild);
+                let got = Template::new(text, wild).resolve(&ctx);
+                assert_eq!(got, want, "{text:?} wildcards={wild}");
+            }
+        }
+    }
 
     /// The fast forms decide exactly as per-part globbing does.
     #[test]
