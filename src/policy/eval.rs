@@ -73,11 +73,6 @@ impl Request {
             c.set_default("aws:ResourceAccount", CtxValue::Single(ra));
         }
     }
-
-    fn is_kms_key(&self) -> bool {
-        crate::arn::Arn::parse(&self.resource)
-            .is_some_and(|a| a.service == "kms" && a.resource.starts_with("key/"))
-    }
 }
 
 /// A policy with the name it is reported under (`identity_policies[0]`, or the
@@ -565,19 +560,26 @@ pub fn evaluate(req: &Request, set: &PolicySet<'_>) -> Decision {
         }
     };
     let resource = service::effective_resource(action_lc, &req.resource);
+    // the request's resource split once, for matching and for the KMS test
+    let request_parts = ArnParts::new(&req.resource);
+    let resource_parts = if resource == req.resource.as_str() {
+        request_parts
+    } else {
+        ArnParts::new(resource)
+    };
     let mut ev = Evaluator {
         req,
         action_lc,
         svc_lc: action_lc.split(':').next().unwrap_or(""),
         resource,
-        resource_parts: ArnParts::new(resource),
+        resource_parts,
         has_boundary: !set.boundaries.is_empty(),
         matched: Vec::with_capacity(8),
         unknowns: Vec::new(),
     };
     let p = &req.principal;
     let has_identity = p.has_identity();
-    let is_kms = req.is_kms_key();
+    let is_kms = request_parts.is_kms_key();
     let ra = req.resource_account_str();
     let same = p.account().is_some() && p.account() == ra;
 

@@ -95,7 +95,11 @@ fn classify_var(inner: &str) -> VarBody<'_> {
         return VarBody::Escape(inner);
     }
     let (key, default) = match inner.split_once(',') {
-        Some((k, d)) => match d.trim().strip_prefix('\'').and_then(|d| d.strip_suffix('\'')) {
+        Some((k, d)) => match d
+            .trim()
+            .strip_prefix('\'')
+            .and_then(|d| d.strip_suffix('\''))
+        {
             Some(d) => (k.trim(), Some(d)),
             None => return VarBody::NotVar,
         },
@@ -450,6 +454,14 @@ pub struct ArnParts<'a> {
 }
 
 impl<'a> ArnParts<'a> {
+    /// Is this the ARN of a KMS key (`arn:P:kms:R:A:key/ID`)?
+    pub fn is_kms_key(&self) -> bool {
+        self.n == 6
+            && self.parts[0] == "arn"
+            && self.parts[2] == "kms"
+            && self.parts[5].starts_with("key/")
+    }
+
     pub fn new(text: &'a str) -> Self {
         let (parts, n) = crate::arn::split6(text);
         ArnParts { parts, n, text }
@@ -649,10 +661,7 @@ mod tests {
     fn templates_resolve_as_compile_does() {
         let mut ctx = Context::new();
         ctx.set_str("aws:username", "alice");
-        ctx.set(
-            "aws:TagKeys",
-            CtxValue::Multi(vec!["a".into(), "b".into()]),
-        );
+        ctx.set("aws:TagKeys", CtxValue::Multi(vec!["a".into(), "b".into()]));
         ctx.mark_unknown("aws:SourceVpce");
         for text in [
             "home/${aws:username}/*",
