@@ -455,7 +455,9 @@ impl<'r> Evaluator<'r> {
             let Some(effect) = st.effect else { continue };
             if e.applies.is_true() {
                 self.matched.push(MatchedRef {
-                    policy: label.get_or_insert_with(|| Arc::from(lp.label)).clone(),
+                    policy: label
+                        .get_or_insert_with(|| lp.policy.label_cache.get(lp.label))
+                        .clone(),
                     statement: st.index,
                     sid: st.sid.clone(),
                     effect,
@@ -466,7 +468,9 @@ impl<'r> Evaluator<'r> {
                 for key in std::mem::take(&mut e.unknown_keys) {
                     self.unknowns.push(UnknownRef {
                         key,
-                        policy: label.get_or_insert_with(|| Arc::from(lp.label)).clone(),
+                        policy: label
+                            .get_or_insert_with(|| lp.policy.label_cache.get(lp.label))
+                            .clone(),
                         statement: st.index,
                         pointer: st.pointer.clone(),
                         effect: Some(effect),

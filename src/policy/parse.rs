@@ -188,6 +188,7 @@ fn empty(source: Arc<Source>, kind: PolicyKind, span: Span) -> Policy {
         statements: Vec::new(),
         defects: Vec::new(),
         service_filter: Vec::new(),
+        label_cache: Default::default(),
     }
 }
 
