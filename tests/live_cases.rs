@@ -10,13 +10,6 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use support::*;
 
-fn fixture(name: &str) -> Value {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(name);
-    serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("json")
-}
-
 /// A moto with the walkthrough (fixed) provisioned in both accounts.
 struct World {
     moto: Moto,
@@ -26,17 +19,12 @@ struct World {
 }
 
 fn walkthrough(tag: &str) -> World {
-    let moto = Moto::start();
-    let rt = runtime();
-    let (creds, fixture) = rt.block_on(async {
-        let mut creds = BTreeMap::new();
-        creds.insert(A.to_string(), account_creds(&moto.endpoint, A).await);
-        creds.insert(B.to_string(), account_creds(&moto.endpoint, B).await);
-        let f = provision(&moto.endpoint, &fixture("walkthrough-fixed.json"), &creds).await;
-        (creds, f)
-    });
-    let scratch = Scratch::new(tag);
-    scratch.write_profiles(&[("a", &creds[A]), ("b", &creds[B])]);
+    let Provisioned {
+        moto,
+        creds,
+        fixture,
+        scratch,
+    } = provisioned("walkthrough-fixed.json", tag);
     World {
         moto,
         creds,

@@ -36,27 +36,15 @@ struct World {
     scratch: Scratch,
 }
 
-fn fixture(name: &str) -> Value {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(name);
-    serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("json")
-}
-
 /// The walkthrough (fixed) in moto, provisioned directly; xacct goes through
 /// the proxy.
 fn world(tag: &str) -> World {
-    let moto = Moto::start();
-    let rt = runtime();
-    let (creds, fixture) = rt.block_on(async {
-        let mut creds = BTreeMap::new();
-        creds.insert(A.to_string(), account_creds(&moto.endpoint, A).await);
-        creds.insert(B.to_string(), account_creds(&moto.endpoint, B).await);
-        let f = provision(&moto.endpoint, &fixture("walkthrough-fixed.json"), &creds).await;
-        (creds, f)
-    });
-    let scratch = Scratch::new(tag);
-    scratch.write_profiles(&[("a", &creds[A]), ("b", &creds[B])]);
+    let Provisioned {
+        moto,
+        fixture,
+        scratch,
+        ..
+    } = provisioned("walkthrough-fixed.json", tag);
     let proxy = Proxy::start(moto.port, Plan::pass());
     World {
         _moto: moto,

@@ -24,21 +24,12 @@ struct World {
 }
 
 fn world(tag: &str) -> World {
-    let moto = Moto::start();
-    let rt = runtime();
-    let (creds, fixture) = rt.block_on(async {
-        let mut creds = BTreeMap::new();
-        creds.insert(A.to_string(), account_creds(&moto.endpoint, A).await);
-        creds.insert(B.to_string(), account_creds(&moto.endpoint, B).await);
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fixtures/walkthrough-fixed.json");
-        let f: Value =
-            serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("json");
-        let f = provision(&moto.endpoint, &f, &creds).await;
-        (creds, f)
-    });
-    let scratch = Scratch::new(tag);
-    scratch.write_profiles(&[("a", &creds[A]), ("b", &creds[B])]);
+    let Provisioned {
+        moto,
+        creds,
+        fixture,
+        scratch,
+    } = provisioned("walkthrough-fixed.json", tag);
     let proxy = Proxy::start(moto.port, Plan::pass());
     World {
         _moto: moto,

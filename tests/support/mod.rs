@@ -151,6 +151,44 @@ impl Drop for Moto {
     }
 }
 
+/// A fixture under `fixtures/`, as JSON.
+pub fn fixture(name: &str) -> Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name);
+    serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("json")
+}
+
+/// A fresh moto with both accounts, a fixture provisioned in them (the
+/// returned fixture carries the ARNs moto made), and a scratch folder whose
+/// AWS profiles `a` and `b` are the two accounts: how the live tests start.
+pub struct Provisioned {
+    pub moto: Moto,
+    pub creds: BTreeMap<String, Creds>,
+    pub fixture: Value,
+    pub scratch: Scratch,
+}
+
+pub fn provisioned(fixture_name: &str, tag: &str) -> Provisioned {
+    let moto = Moto::start();
+    let rt = runtime();
+    let (creds, fixture) = rt.block_on(async {
+        let mut creds = BTreeMap::new();
+        creds.insert(A.to_string(), account_creds(&moto.endpoint, A).await);
+        creds.insert(B.to_string(), account_creds(&moto.endpoint, B).await);
+        let f = provision(&moto.endpoint, &fixture(fixture_name), &creds).await;
+        (creds, f)
+    });
+    let scratch = Scratch::new(tag);
+    scratch.write_profiles(&[("a", &creds[A]), ("b", &creds[B])]);
+    Provisioned {
+        moto,
+        creds,
+        fixture,
+        scratch,
+    }
+}
+
 pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
