@@ -1,7 +1,7 @@
 //! Engine throughput: decisions per second on realistic cases (policies of 5–30
 //! statements with conditions), in process and through `--batch` parsing.
 //!
-//! Run: `cargo bench --bench engine`. Figures and machine: README.md.
+//! Run: `cargo bench --bench engine`. Figures and machine: docs/performance.md.
 
 use serde_json::{Value, json};
 use xacct::simulate::{Case, parse_case};
