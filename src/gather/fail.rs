@@ -170,32 +170,21 @@ impl Failure {
         matches!(self.kind, Kind::Network | Kind::Timeout)
             || self.status.is_some_and(|s| s >= 500)
             || c == "incompleteresponse"
-            || [
-                "throttl",
-                "slowdown",
-                "toomanyrequests",
-                "limitexceeded",
-                "priorrequestnotcomplete",
-            ]
-            .iter()
-            .any(|k| c.contains(k))
+            || c.contains("priorrequestnotcomplete")
+            || self.is_throttling()
     }
 
-    /// The service asked us to slow down (S3 `SlowDown`, throttling), as
-    /// opposed to failing. S3 answers a HEAD request's SlowDown with a bare
-    /// 503 (a HEAD response has no body to name it), so every 503 counts:
-    /// slowing down is the right answer to an overloaded service too.
+    /// The service asked us to slow down (S3 `SlowDown`, throttling, a
+    /// request-rate limit), as opposed to failing. S3 answers a HEAD
+    /// request's SlowDown with a bare 503 (a HEAD response has no body to
+    /// name it), so every 503 counts: slowing down is the right answer to an
+    /// overloaded service too.
     pub fn is_throttling(&self) -> bool {
         let c = self.code.to_ascii_lowercase();
         self.status == Some(503)
-            || [
-                "throttl",
-                "slowdown",
-                "toomanyrequests",
-                "requestlimitexceeded",
-            ]
-            .iter()
-            .any(|k| c.contains(k))
+            || ["throttl", "slowdown", "toomanyrequests", "limitexceeded"]
+                .iter()
+                .any(|k| c.contains(k))
     }
 
     pub fn marker(&self, call: &str) -> Unreadable {
