@@ -12,7 +12,8 @@ use futures::StreamExt;
 use super::fail::Failure;
 use super::progress::Progress;
 use super::rate::TokenBucket;
-use super::s3::{Listed, Listing, Sample, sampled_objects};
+use super::s3::{Listed, Listing, Page, Sample, sampled_objects};
+use crate::snapshot::model::Probe;
 use crate::snapshot::model::{Census, Field, Object};
 
 /// How the census runs.
@@ -101,47 +102,64 @@ const THROTTLED_ROUNDS: usize = 6;
 
 /// One census request under the token bucket, adaptively: every throttling
 /// answer (after the SDK's retries) halves the census's rate and the request
-/// goes again, every success wins a step of the rate back.
-async fn paced<T, F, Fut>(opts: &Options, mut call: F) -> Result<T, Failure>
+/// goes again, every success wins a step of the rate back. `failure` reads
+/// the call's failure out of its answer (a page's answer carries probes too).
+async fn paced<R, F, Fut>(
+    opts: &Options,
+    mut call: F,
+    failure: impl Fn(&R) -> Option<&Failure>,
+) -> R
 where
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, Failure>>,
+    Fut: std::future::Future<Output = R>,
 {
     let mut round = 0;
     loop {
         opts.rate.acquire().await;
-        match call().await {
-            Ok(v) => {
+        let answer = call().await;
+        match failure(&answer) {
+            None => {
                 opts.rate.ease();
-                return Ok(v);
+                return answer;
             }
-            Err(f) if f.is_throttling() => {
+            Some(f) if f.is_throttling() => {
                 opts.rate.slow_down();
                 round += 1;
                 if round > THROTTLED_ROUNDS {
-                    return Err(f);
+                    return answer;
                 }
             }
-            Err(f) => return Err(f),
+            Some(_) => return answer,
         }
     }
+}
+
+/// One listing page of 1,000 keys, paced; a retried page keeps its last
+/// attempt's probes.
+async fn paced_page(
+    listing: &Listing<'_>,
+    opts: &Options,
+    token: Option<&str>,
+) -> (Result<Page, Failure>, Vec<Probe>) {
+    paced(
+        opts,
+        || async {
+            let mut attempt_probes = Vec::new();
+            let res = listing.page(1000, token, &mut attempt_probes).await;
+            (res, attempt_probes)
+        },
+        |(res, _)| res.as_ref().err(),
+    )
+    .await
 }
 
 /// List and head every object; the first `n` listed are also the sample
 /// (their HeadObject calls are probes when made as the role).
 pub async fn run(listing: &Listing<'_>, n: usize, opts: &Options) -> Sample {
-    let mut probes = Vec::new();
-    opts.rate.acquire().await;
-    let first = match listing.page(1000, None, &mut probes).await {
+    let (first, mut probes) = paced_page(listing, opts, None).await;
+    let first = match first {
         Ok(p) => p,
-        Err(f) => {
-            return Sample {
-                objects: Field::Unreadable(f.marker("s3:ListBucket")),
-                probes,
-                census: None,
-                notes: Vec::new(),
-            };
-        }
+        Err(f) => return Sample::unlisted(&f, probes),
     };
     let bar = Progress::new(opts.progress);
     let progress = &bar;
@@ -165,28 +183,7 @@ pub async fn run(listing: &Listing<'_>, n: usize, opts: &Options) -> Sample {
                 progress.listing_done();
                 return Ok(());
             };
-            // paced as the heads are; a retried page keeps its last attempt's probes
-            let mut round = 0;
-            let (next, later_probes) = loop {
-                opts.rate.acquire().await;
-                let mut attempt_probes = Vec::new();
-                match listing.page(1000, Some(&token), &mut attempt_probes).await {
-                    Ok(p) => {
-                        opts.rate.ease();
-                        break (Ok(p), attempt_probes);
-                    }
-                    Err(f) if f.is_throttling() && round < THROTTLED_ROUNDS => {
-                        opts.rate.slow_down();
-                        round += 1;
-                    }
-                    Err(f) => {
-                        if f.is_throttling() {
-                            opts.rate.slow_down();
-                        }
-                        break (Err(f), attempt_probes);
-                    }
-                }
-            };
+            let (next, later_probes) = paced_page(listing, opts, Some(&token)).await;
             match next {
                 Ok(p) => page = p,
                 Err(f) => return Err((f, pages, later_probes)),
@@ -203,7 +200,7 @@ pub async fn run(listing: &Listing<'_>, n: usize, opts: &Options) -> Sample {
         let mut heads = std::pin::pin!(
             listed
                 .map(|(i, l)| async move {
-                    let res = paced(opts, || listing.head(&l)).await;
+                    let res = paced(opts, || listing.head(&l), |r| r.as_ref().err()).await;
                     (i, l, res)
                 })
                 .buffer_unordered(opts.concurrency)

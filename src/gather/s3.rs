@@ -190,6 +190,18 @@ pub struct Sample {
     pub notes: Vec<String>,
 }
 
+impl Sample {
+    /// The listing failed: the objects are unreadable (as s3:ListBucket).
+    pub fn unlisted(f: &Failure, probes: Vec<Probe>) -> Sample {
+        Sample {
+            objects: Field::Unreadable(f.marker("s3:ListBucket")),
+            probes,
+            census: None,
+            notes: Vec::new(),
+        }
+    }
+}
+
 /// An object as ListObjectsV2 shows it.
 #[derive(Debug, Clone)]
 pub struct Listed {
@@ -435,14 +447,7 @@ pub async fn sample(
     }
     let listed = match listing.first(n.max(1), &mut probes).await {
         Ok(l) => l,
-        Err(f) => {
-            return Sample {
-                objects: Field::Unreadable(f.marker("s3:ListBucket")),
-                probes,
-                census: None,
-                notes: Vec::new(),
-            };
-        }
+        Err(f) => return Sample::unlisted(&f, probes),
     };
     let heads: Vec<(Listed, Result<Object, Failure>)> =
         futures::stream::iter(listed.into_iter().take(n))
