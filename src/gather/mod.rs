@@ -787,16 +787,8 @@ fn listing<'a>(
 /// A source bucket known only through the objects read in it.
 fn bare_bucket(account: &str, name: &str, region: Option<String>) -> Bucket {
     Bucket {
-        name: name.to_string(),
-        pointer: docs::bucket_ptr(account, name),
         region,
-        policy: Field::NotRead,
-        encryption: Field::NotRead,
-        ownership: Field::NotRead,
-        requester_pays: Field::NotRead,
-        public_access_block: Field::NotRead,
-        census: None,
-        objects: Field::NotRead,
+        ..Bucket::not_read(name, docs::bucket_ptr(account, name))
     }
 }
 

@@ -80,17 +80,18 @@ pub async fn decrypt_dry_run(role: &Account, key_arn: &str, context_arn: &str) -
         .send()
         .await;
     // a KMS that ignores DryRun answers for real: the plaintext is dropped here
+    let res = res.map(drop).map_err(|e| Failure::from_sdk(&e));
+    dry_run_probe(role, "kms:Decrypt", key_arn, res)
+}
+
+/// A DryRun probe's record: allowed (`DryRunOperation`, or a KMS that
+/// answered for real) or the refusal.
+fn dry_run_probe(role: &Account, call: &str, key: &str, res: Result<(), Failure>) -> Probe {
     let outcome = match res {
-        Ok(_) => Outcome::Ok,
-        Err(e) => dry_run_outcome(Failure::from_sdk(&e)),
+        Ok(()) => Outcome::Ok,
+        Err(f) => dry_run_outcome(f),
     };
-    probe(
-        role,
-        "kms:Decrypt",
-        key_arn.to_string(),
-        DRY_RUN_DETAIL,
-        outcome,
-    )
+    probe(role, call, key.to_string(), DRY_RUN_DETAIL, outcome)
 }
 
 /// kms:GenerateDataKey DryRun on the destination key.
@@ -104,17 +105,8 @@ pub async fn generate_dry_run(role: &Account, key: &str, context_arn: &str) -> P
         .dry_run(true)
         .send()
         .await;
-    let outcome = match res {
-        Ok(_) => Outcome::Ok,
-        Err(e) => dry_run_outcome(Failure::from_sdk(&e)),
-    };
-    probe(
-        role,
-        "kms:GenerateDataKey",
-        key.to_string(),
-        DRY_RUN_DETAIL,
-        outcome,
-    )
+    let res = res.map(drop).map_err(|e| Failure::from_sdk(&e));
+    dry_run_probe(role, "kms:GenerateDataKey", key, res)
 }
 
 /// `--probe-writes`: CreateMultipartUpload with the copy's headers (no data

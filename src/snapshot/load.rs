@@ -768,16 +768,8 @@ impl Loader {
     fn bucket(&mut self, name: &str, n: &Node, base: &str) -> Option<Bucket> {
         let members = self.object(n, &format!("bucket {name}"))?;
         let mut b = Bucket {
-            name: name.to_string(),
-            pointer: base.to_string(),
-            region: None,
-            policy: Field::NotRead,
-            encryption: Field::NotRead,
-            ownership: Field::NotRead,
-            requester_pays: Field::NotRead,
-            public_access_block: Field::NotRead,
-            census: None,
             objects: Field::Value(BTreeMap::new()),
+            ..Bucket::not_read(name, base.to_string())
         };
         for m in members {
             let v = &m.value;

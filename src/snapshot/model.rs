@@ -290,6 +290,24 @@ pub struct Bucket {
     pub objects: Field<BTreeMap<String, Field<Object>>>,
 }
 
+impl Bucket {
+    /// A bucket of which nothing has been read yet.
+    pub fn not_read(name: &str, pointer: String) -> Bucket {
+        Bucket {
+            name: name.to_string(),
+            pointer,
+            region: None,
+            policy: Field::NotRead,
+            encryption: Field::NotRead,
+            ownership: Field::NotRead,
+            requester_pays: Field::NotRead,
+            public_access_block: Field::NotRead,
+            census: None,
+            objects: Field::NotRead,
+        }
+    }
+}
+
 fn field_map_empty<K, V>(f: &Field<BTreeMap<K, V>>) -> bool {
     matches!(f, Field::NotRead) || matches!(f, Field::Value(m) if m.is_empty())
 }
