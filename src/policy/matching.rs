@@ -34,34 +34,10 @@ pub fn compile(
     ctx: &Context,
     wildcards: bool,
 ) -> Result<Pattern, Unresolved> {
-    let mut out = Vec::with_capacity(text.len());
-    let lit_or_wild = |c: char| match c {
-        '*' if wildcards => Tok::Star,
-        '?' if wildcards => Tok::One,
-        c => Tok::Lit(c),
-    };
     if version == Version::V2008 || !text.contains("${") {
-        out.extend(text.chars().map(lit_or_wild));
-        return Ok(out);
+        return Ok(literal_pattern(text, wildcards));
     }
-    let mut rest = text;
-    while let Some(pos) = rest.find("${") {
-        out.extend(rest[..pos].chars().map(lit_or_wild));
-        let after = &rest[pos + 2..];
-        let Some(close) = find_var_end(after) else {
-            // no closing brace: the rest is literal text
-            out.extend(rest[pos..].chars().map(lit_or_wild));
-            return Ok(out);
-        };
-        let inner = &after[..close];
-        rest = &after[close + 1..];
-        match resolve_var(inner, ctx)? {
-            Some(value) => out.extend(value.chars().map(Tok::Lit)),
-            None => out.extend(format!("${{{inner}}}").chars().map(Tok::Lit)),
-        }
-    }
-    out.extend(rest.chars().map(lit_or_wild));
-    Ok(out)
+    Template::new(text, wildcards).resolve(ctx)
 }
 
 /// End of a `${...}` body, honouring a quoted default that may contain `}`.
@@ -124,17 +100,6 @@ fn lookup_var<'c>(
         Lookup::Present(v) => Ok(v.values().first().map(String::as_str).unwrap_or("")),
         Lookup::Absent => default.ok_or(Unresolved::Absent),
         Lookup::Unknown { .. } => Err(Unresolved::Unknown(key.to_string())),
-    }
-}
-
-/// Resolve one variable body. `Ok(None)` means it is not a variable at all.
-fn resolve_var(inner: &str, ctx: &Context) -> Result<Option<String>, Unresolved> {
-    match classify_var(inner) {
-        VarBody::Escape(c) => Ok(Some(c.to_string())),
-        VarBody::NotVar => Ok(None),
-        VarBody::Var { key, default } => {
-            lookup_var(key, &key.to_ascii_lowercase(), default, ctx).map(|v| Some(v.to_string()))
-        }
     }
 }
 
@@ -656,34 +621,81 @@ mod tests {
     use super::*;
     use crate::policy::context::CtxValue;
 
-    /// A template resolves exactly as compile() does, for every kind of body.
+    /// Policy variables as IAM resolves them (IAM User Guide, policy
+    /// variables): a present key substitutes its value (literally, wildcards
+    /// and all), an absent or multivalued key without a default matches
+    /// nothing, an unknown key leaves the value unknown, `${*}` `${?}` `${$}`
+    /// are literal characters, and what is not a variable stays as written.
     #[test]
-    fn templates_resolve_as_compile_does() {
+    fn policy_variables_resolve_as_iam_documents() {
         let mut ctx = Context::new();
         ctx.set_str("aws:username", "alice");
         ctx.set("aws:TagKeys", CtxValue::Multi(vec!["a".into(), "b".into()]));
         ctx.mark_unknown("aws:SourceVpce");
-        for text in [
-            "home/${aws:username}/*",
-            "${aws:username}",
-            "a${aws:userid}b",
-            "a${aws:userid, 'anon'}b",
-            "x${aws:TagKeys}y",
-            "x${aws:TagKeys,'d'}y",
-            "v-${aws:SourceVpce}",
-            "${*}${?}${$}?*",
-            "${nocolon}/*",
-            "${aws:username, bad}",
-            "open ${aws:username",
-            "${a:b}${c:d}${aws:username}${e:f,'1'}${g:h,'2'}${i:j,'3'}${aws:username}",
-            "${aws:username, 'x}y'}z",
-        ] {
-            for wild in [true, false] {
-                let want = compile(text, Version::V2012, &ctx, wild);
-                let got = Template::new(text, wild).resolve(&ctx);
-                assert_eq!(got, want, "{text:?} wildcards={wild}");
-            }
+        let cases: &[(&str, bool, &str)] = &[
+            ("home/${aws:username}/*", true, "Ok(\"home/alice/⋆\")"),
+            ("home/${aws:username}/*", false, "Ok(\"home/alice/*\")"),
+            ("${aws:username}", true, "Ok(\"alice\")"),
+            ("${aws:username}", false, "Ok(\"alice\")"),
+            ("a${aws:userid}b", true, "Absent"),
+            ("a${aws:userid}b", false, "Absent"),
+            ("a${aws:userid, 'anon'}b", true, "Ok(\"aanonb\")"),
+            ("a${aws:userid, 'anon'}b", false, "Ok(\"aanonb\")"),
+            ("x${aws:TagKeys}y", true, "Absent"),
+            ("x${aws:TagKeys}y", false, "Absent"),
+            ("x${aws:TagKeys,'d'}y", true, "Ok(\"xdy\")"),
+            ("x${aws:TagKeys,'d'}y", false, "Ok(\"xdy\")"),
+            ("v-${aws:SourceVpce}", true, "Unknown(\"aws:SourceVpce\")"),
+            ("v-${aws:SourceVpce}", false, "Unknown(\"aws:SourceVpce\")"),
+            ("${*}${?}${$}?*", true, "Ok(\"*?$¿⋆\")"),
+            ("${*}${?}${$}?*", false, "Ok(\"*?$?*\")"),
+            ("${nocolon}/*", true, "Ok(\"${nocolon}/⋆\")"),
+            ("${nocolon}/*", false, "Ok(\"${nocolon}/*\")"),
+            ("${aws:username, bad}", true, "Ok(\"${aws:username, bad}\")"),
+            (
+                "${aws:username, bad}",
+                false,
+                "Ok(\"${aws:username, bad}\")",
+            ),
+            ("open ${aws:username", true, "Ok(\"open ${aws:username\")"),
+            ("open ${aws:username", false, "Ok(\"open ${aws:username\")"),
+            (
+                "${a:b}${c:d}${aws:username}${e:f,'1'}${g:h,'2'}${i:j,'3'}${aws:username}",
+                true,
+                "Absent",
+            ),
+            (
+                "${a:b}${c:d}${aws:username}${e:f,'1'}${g:h,'2'}${i:j,'3'}${aws:username}",
+                false,
+                "Absent",
+            ),
+            ("${aws:username, 'x}y'}z", true, "Ok(\"alicez\")"),
+            ("${aws:username, 'x}y'}z", false, "Ok(\"alicez\")"),
+            (
+                "${aws:username}${aws:username}${e:f,'1'}${g:h,'2'}${i:j,'3'}${aws:username}",
+                true,
+                "Ok(\"alicealice123alice\")",
+            ),
+        ];
+        for (text, wild, want) in cases {
+            let got = match compile(text, Version::V2012, &ctx, *wild) {
+                Ok(p) => format!("Ok({:?})", render(&p)),
+                Err(Unresolved::Absent) => "Absent".to_string(),
+                Err(Unresolved::Unknown(k)) => format!("Unknown({k:?})"),
+            };
+            assert_eq!(&got, want, "{text:?} wildcards={wild}");
         }
+    }
+
+    /// A pattern as text: `⋆` a wildcard star, `¿` a wildcard question mark.
+    fn render(p: &[Tok]) -> String {
+        p.iter()
+            .map(|t| match t {
+                Tok::Lit(c) => *c,
+                Tok::Star => '⋆',
+                Tok::One => '¿',
+            })
+            .collect()
     }
 
     /// The fast forms decide exactly as per-part globbing does.
