@@ -131,6 +131,28 @@ pub fn run(c: &Ctx<'_>) -> Finding {
     };
     not_read.dedup();
     docs.missing.dedup();
+    // what can be judged: a policy kind that was read, or known not to apply
+    let scp_known = match &b_org {
+        Org::None => true,
+        Org::In(o) => !o.scp.is_not_read(),
+        _ => false,
+    };
+    let rcp_known = |o: &Org<'_>| match o {
+        Org::None => true,
+        Org::In(org) => !org.rcp.is_not_read(),
+        _ => false,
+    };
+    let (rcp_a_known, rcp_b_known) = (rcp_known(&a_org), rcp_known(&b_org));
+    if !scp_known && !rcp_a_known && !rcp_b_known && docs.missing.is_empty() {
+        return Finding::new(
+            ID,
+            Status::Skip,
+            format!(
+                "no SCP or RCP that applies was read: {}",
+                not_read.join(", ")
+            ),
+        );
+    }
     for lv in scp.iter().flatten().chain(rcp_a.iter()).chain(rcp_b.iter()) {
         for d in lv {
             docs.add(d);
@@ -184,8 +206,26 @@ pub fn run(c: &Ctx<'_>) -> Finding {
                 (Org::None, Org::None) => {
                     "neither account is in an organization: no SCP or RCP applies".into()
                 }
-                _ => "every SCP level allows the copy's requests and no SCP or RCP denies them"
-                    .into(),
+                // say only what was judged
+                _ => {
+                    let mut judged = Vec::new();
+                    match &b_org {
+                        Org::None => {
+                            judged.push("B is in no organization (no SCP applies)".to_string())
+                        }
+                        _ if scp_known => judged.push(
+                            "every SCP level of B's organization allows the copy's requests"
+                                .to_string(),
+                        ),
+                        _ => {}
+                    }
+                    for (who, known) in [("A", rcp_a_known), ("B", rcp_b_known)] {
+                        if known && !(who == "B" && c.plan.same_account()) {
+                            judged.push(format!("no RCP of {who}'s organization denies them"));
+                        }
+                    }
+                    judged.join("; ")
+                }
             },
             grant_fix: &fix,
             corrected: None,
