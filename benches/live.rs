@@ -284,32 +284,7 @@ fn census_world(
     rt.block_on(async {
         let a = config(&moto.endpoint, &creds[A]);
         let b = config(&moto.endpoint, &creds[B]);
-        let loc = || {
-            aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                .location_constraint(REGION.into())
-                .build()
-        };
-        s3(&a)
-            .create_bucket()
-            .bucket(SRC)
-            .create_bucket_configuration(loc())
-            .send()
-            .await
-            .expect("CreateBucket");
-        s3(&b)
-            .create_bucket()
-            .bucket(DST)
-            .create_bucket_configuration(loc())
-            .send()
-            .await
-            .expect("CreateBucket");
-        aws_sdk_iam::Client::new(&b)
-            .create_role()
-            .role_name(ROLE)
-            .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:root"},"Action":"sts:AssumeRole"}]}"#)
-            .send()
-            .await
-            .expect("CreateRole");
+        census_buckets_and_role(&a, &b, SRC, DST, ROLE).await;
         aws_sdk_kms::Client::new(&a)
             .create_key()
             .description("bench census key")

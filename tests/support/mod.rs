@@ -228,6 +228,38 @@ pub fn config(endpoint: &str, c: &Creds) -> SdkConfig {
         .build()
 }
 
+/// The census world's skeleton: the source bucket in A, the destination
+/// bucket in B and a copying role in B that B's root may assume.
+pub async fn census_buckets_and_role(
+    a: &SdkConfig,
+    b: &SdkConfig,
+    src: &str,
+    dst: &str,
+    role: &str,
+) {
+    let loc = || {
+        aws_sdk_s3::types::CreateBucketConfiguration::builder()
+            .location_constraint(REGION.into())
+            .build()
+    };
+    for (cfg, bucket) in [(a, src), (b, dst)] {
+        s3(cfg)
+            .create_bucket()
+            .bucket(bucket)
+            .create_bucket_configuration(loc())
+            .send()
+            .await
+            .expect("CreateBucket");
+    }
+    aws_sdk_iam::Client::new(b)
+        .create_role()
+        .role_name(role)
+        .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:root"},"Action":"sts:AssumeRole"}]}"#)
+        .send()
+        .await
+        .expect("CreateRole");
+}
+
 pub fn s3(cfg: &SdkConfig) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::config::Builder::from(cfg)
