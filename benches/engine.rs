@@ -266,6 +266,7 @@ fn batch_parse_and_decide(bencher: divan::Bencher) {
             let Ok(c) = parse_case("line", t) else {
                 panic!("generated case is invalid")
             };
-            divan::black_box(c.decide())
+            let d = c.decide();
+            divan::black_box(&d);
         });
 }

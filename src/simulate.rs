@@ -58,7 +58,29 @@ impl Case {
         }
     }
 
-    pub fn decide(&self) -> Decision {
+    /// Drop every policy's prepared hints, so that the engine takes its
+    /// general path: for tests that prove the hints change no decision.
+    #[doc(hidden)]
+    pub fn without_hints(&mut self) {
+        let mut all: Vec<&mut Policy> = Vec::new();
+        all.extend(self.identity.iter_mut().map(|(_, p)| p));
+        all.extend(self.resource.iter_mut().map(|(_, p)| p));
+        all.extend(self.boundaries.iter_mut().map(|(_, p)| p));
+        all.extend(self.session.iter_mut().map(|(_, p)| p));
+        for level in self.scp.iter_mut().flatten() {
+            all.extend(level.iter_mut().map(|(_, p)| p));
+        }
+        for level in self.rcp.iter_mut() {
+            all.extend(level.iter_mut().map(|(_, p)| p));
+        }
+        all.extend(self.endpoints.iter_mut().map(|(_, p)| p));
+        for p in all {
+            p.hints.clear();
+            p.action_hints.clear();
+        }
+    }
+
+    pub fn decide(&self) -> Decision<'_> {
         crate::policy::evaluate(&self.request, &self.policy_set())
     }
 }
@@ -68,11 +90,11 @@ impl Case {
 pub struct Output<'a> {
     pub decision: DecisionKind,
     pub blocked_by: &'a [PolicyType],
-    pub unknown_because: &'a [crate::policy::eval::UnknownRef],
-    pub matched: &'a [crate::policy::eval::MatchedRef],
+    pub unknown_because: &'a [crate::policy::eval::UnknownRef<'a>],
+    pub matched: &'a [crate::policy::eval::MatchedRef<'a>],
 }
 
-pub fn output(d: &Decision) -> Output<'_> {
+pub fn output<'a>(d: &'a Decision<'_>) -> Output<'a> {
     Output {
         decision: d.decision,
         blocked_by: &d.blocked_by,

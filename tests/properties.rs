@@ -219,14 +219,35 @@ fn arb_case() -> impl Strategy<Value = Value> {
         })
 }
 
-fn decide(case: &Value) -> Option<xacct::policy::Decision> {
-    parse_case("prop", &case.to_string())
-        .ok()
-        .map(|c| c.decide())
+/// A decision, owned: its kind, and everything it says (gates included) as
+/// text, for comparing two decisions whole.
+#[derive(Debug, PartialEq)]
+struct Decided {
+    decision: DecisionKind,
+    whole: String,
+}
+
+fn decide(case: &Value) -> Option<Decided> {
+    parse_case("prop", &case.to_string()).ok().map(|c| {
+        let d = c.decide();
+        Decided {
+            decision: d.decision,
+            whole: format!("{d:?}"),
+        }
+    })
 }
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 768, .. ProptestConfig::default() })]
+
+    #[test]
+    fn the_engine_hints_decide_as_its_general_path(case in arb_case()) {
+        let text = case.to_string();
+        if let (Ok(hinted), Ok(mut general)) = (parse_case("prop", &text), parse_case("prop", &text)) {
+            general.without_hints();
+            prop_assert_eq!(format!("{:?}", hinted.decide()), format!("{:?}", general.decide()));
+        }
+    }
 
     #[test]
     fn evaluation_is_deterministic(case in arb_case()) {

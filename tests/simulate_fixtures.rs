@@ -58,6 +58,16 @@ fn every_simulate_fixture_gets_its_documented_decision() {
             };
             let d = case.decide();
             let got = serde_json::to_value(output(&d)).expect("serializable");
+            // the engine's prepared hints decide exactly as its general path
+            if let Ok(mut general) = parse_case_node(node, &source) {
+                general.without_hints();
+                let g = general.decide();
+                if format!("{g:?}") != format!("{d:?}") {
+                    failures.push(format!(
+                        "{name}: the hinted path decides {d:?}, the general path {g:?}"
+                    ));
+                }
+            }
             if got["decision"] != expect["decision"] {
                 failures.push(format!(
                     "{name}: decision {} (expected {}); blocked_by {}; unknown {}",

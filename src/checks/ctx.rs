@@ -117,7 +117,8 @@ impl Want {
 /// One planned request, decided.
 pub struct Trial<'p> {
     pub req: &'p PlannedRequest,
-    pub decision: Decision,
+    /// Borrows the judged documents, which outlive the planned requests.
+    pub decision: Decision<'p>,
     pub tri: Tri,
 }
 
@@ -312,7 +313,10 @@ impl<'a> Ctx<'a> {
         docs: &Docs<'a>,
         want: Want,
         set: impl Fn(&PlannedRequest) -> PolicySet<'a>,
-    ) -> Judgement<'p, 'a> {
+    ) -> Judgement<'p, 'a>
+    where
+        'a: 'p,
+    {
         let invalid: Vec<(&PolicyDoc, Vec<&Defect>)> = docs
             .docs
             .iter()
@@ -383,10 +387,10 @@ impl<'a> Ctx<'a> {
             if !types.is_empty() && !m.policy_type.is_some_and(|ty| types.contains(&ty)) {
                 continue;
             }
-            if let Some(d) = self.doc_by_pointer(docs, &m.policy) {
+            if let Some(d) = self.doc_by_pointer(docs, m.policy) {
                 out.push(statement_evidence(
                     d,
-                    &m.pointer,
+                    m.pointer,
                     format!(
                         "explicitly denies {} on {}",
                         t.req.request.action, t.req.request.resource
@@ -399,10 +403,10 @@ impl<'a> Ctx<'a> {
         }
         if t.tri == Tri::Unknown {
             for u in &t.decision.unknown_because {
-                if let Some(d) = self.doc_by_pointer(docs, &u.policy) {
+                if let Some(d) = self.doc_by_pointer(docs, u.policy) {
                     out.push(statement_evidence(
                         d,
-                        &u.pointer,
+                        u.pointer,
                         format!(
                             "depends on `{}`, whose value in the request is not known",
                             u.key
@@ -767,10 +771,10 @@ pub fn link_finding(
                         || m.policy_type
                             .is_some_and(|t| want.deny_types().contains(&t))
                 });
-                let doc = deny.and_then(|m| c.doc_by_pointer(docs, &m.policy));
+                let doc = deny.and_then(|m| c.doc_by_pointer(docs, m.policy));
                 let what = doc.map_or(w.subject.clone(), |d| d.title.clone());
                 let fix = match (deny, doc) {
-                    (Some(m), Some(d)) => deny_exception(d, &m.pointer, p).map(|st| Fix {
+                    (Some(m), Some(d)) => deny_exception(d, m.pointer, p).map(|st| Fix {
                         summary: format!(
                             "statement {} of the {} denies the role: exempt the role (or narrow the statement)",
                             m.pointer, d.title

@@ -112,6 +112,14 @@ impl OpBase {
         )
     }
 
+    /// `StringEqualsIgnoreCase` and `StringNotEqualsIgnoreCase`.
+    pub fn ignores_case(self) -> bool {
+        matches!(
+            self,
+            OpBase::StringEqualsIgnoreCase | OpBase::StringNotEqualsIgnoreCase
+        )
+    }
+
     /// Whether `*` and `?` in the policy values are wildcards.
     pub fn wildcards(self) -> bool {
         matches!(
@@ -330,6 +338,8 @@ fn positive_match(
         Some(Compiled::Cidr(net)) => {
             return Tri::from(req.parse::<IpAddr>().is_ok_and(|ip| net.contains(ip)));
         }
+        Some(Compiled::Literal(s)) => return Tri::from(super::matching::same(req, s)),
+        Some(Compiled::Prefix(s)) => return Tri::from(super::matching::starts(req, s)),
         _ => {}
     }
     if base.takes_variables() {
@@ -357,10 +367,7 @@ fn positive_match(
                 &compiled
             }
         };
-        let ignore_case = matches!(
-            base,
-            OpBase::StringEqualsIgnoreCase | OpBase::StringNotEqualsIgnoreCase
-        );
+        let ignore_case = base.ignores_case();
         return Tri::from(if arn {
             arn_matches(pattern, req)
         } else {
@@ -511,6 +518,12 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 /// A condition value prepared at parse time, when it needs no request context.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Compiled {
+    /// Case-sensitive string operators on a value without wildcards: the text
+    /// itself, compared whole.
+    Literal(String),
+    /// Case-sensitive string operators on `text*` (one final wildcard): the
+    /// text before it, a prefix of the request's value.
+    Prefix(String),
     /// String operators: the value's tokens.
     Glob(super::matching::Pattern),
     /// ARN operators: the value as an ARN pattern (exact, prefix or glob).
@@ -522,6 +535,28 @@ pub enum Compiled {
 }
 
 impl Compiled {
+    /// A case-sensitive pattern, as a literal or a prefix when it is one.
+    fn plain(p: super::matching::Pattern) -> Compiled {
+        use super::matching::Tok;
+        let lit = |toks: &[Tok]| -> Option<String> {
+            toks.iter()
+                .map(|t| match t {
+                    Tok::Lit(c) => Some(*c),
+                    _ => None,
+                })
+                .collect()
+        };
+        if let Some(s) = lit(&p) {
+            return Compiled::Literal(s);
+        }
+        if let Some((Tok::Star, head)) = p.split_last()
+            && let Some(s) = lit(head)
+        {
+            return Compiled::Prefix(s);
+        }
+        Compiled::Glob(p)
+    }
+
     /// The precompiled form of one value of an operator, when it has one.
     pub fn new(base: OpBase, text: &str, version: Version) -> Option<Compiled> {
         match base {
@@ -534,6 +569,7 @@ impl Compiled {
             }
             b if b.takes_variables() => Some(
                 match super::matching::precompile(text, version, b.wildcards()) {
+                    Some(p) if !b.ignores_case() => Compiled::plain(p),
                     Some(p) => Compiled::Glob(p),
                     None => Compiled::Template(super::matching::Template::new(text, b.wildcards())),
                 },
@@ -619,6 +655,63 @@ mod tests {
     }
     fn vals(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// Values compiled to a literal or a prefix decide exactly as the general
+    /// matcher, and the string operators do compile to them.
+    #[test]
+    fn literal_and_prefix_values_decide_as_the_general_matcher() {
+        let values = [
+            "data/", "data/*", "d?ta/*", "*", "", "Ünï*", "a*b", "data/**",
+        ];
+        let requests = [
+            "data/",
+            "data/x",
+            "DATA/x",
+            "dxta/y",
+            "",
+            "Ünïcode",
+            "ab",
+            "a",
+        ];
+        for name in [
+            "StringEquals",
+            "StringNotEquals",
+            "StringLike",
+            "StringNotLike",
+            "StringEqualsIgnoreCase",
+            "ForAnyValue:StringLike",
+        ] {
+            let o = op(name);
+            for v in values {
+                let vs = vals(&[v]);
+                let pre: Vec<Option<Compiled>> = vs
+                    .iter()
+                    .map(|t| Compiled::new(o.base, t, Version::V2012))
+                    .collect();
+                for r in requests {
+                    let mut c = Context::new();
+                    c.set_str("s3:prefix", r);
+                    assert_eq!(
+                        o.eval_with("s3:prefix", &vs, &pre, Version::V2012, &c),
+                        o.eval_with("s3:prefix", &vs, &[], Version::V2012, &c),
+                        "{name} {v:?} against {r:?}"
+                    );
+                }
+            }
+        }
+        let like = |v: &str| Compiled::new(OpBase::StringLike, v, Version::V2012);
+        assert!(matches!(like("data/"), Some(Compiled::Literal(_))));
+        assert!(matches!(like("data/*"), Some(Compiled::Prefix(_))));
+        assert!(matches!(like("d?ta/*"), Some(Compiled::Glob(_))));
+        assert!(matches!(
+            Compiled::new(OpBase::StringEquals, "a*", Version::V2012),
+            Some(Compiled::Literal(_))
+        ));
+        assert!(matches!(
+            Compiled::new(OpBase::StringEqualsIgnoreCase, "a", Version::V2012),
+            Some(Compiled::Glob(_))
+        ));
     }
 
     #[test]

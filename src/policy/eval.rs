@@ -5,12 +5,11 @@
 //! policies must each allow; RCPs only deny.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use serde::Serialize;
 
 use super::context::{Context, CtxValue, Lookup};
-use super::matching::{ArnParts, resource_matches, variable_keys};
+use super::matching::{ActionKey, ArnParts, Hinted, resource_matches, variable_keys};
 use super::model::{Effect, Policy, PolicyKind, Statement};
 use super::principal::{Principal, PrincipalMatch, match_block};
 use super::service;
@@ -156,26 +155,26 @@ impl DecisionKind {
 
 /// A statement whose outcome hangs on a key nobody knows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct UnknownRef {
-    pub key: String,
-    pub policy: Arc<str>,
+pub struct UnknownRef<'a> {
+    pub key: &'a str,
+    pub policy: &'a str,
     pub statement: usize,
     #[serde(skip)]
-    pub pointer: Arc<str>,
+    pub pointer: &'a str,
     #[serde(skip)]
     pub effect: Option<Effect>,
 }
 
 /// A statement that applied to the request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct MatchedRef {
-    pub policy: Arc<str>,
+pub struct MatchedRef<'a> {
+    pub policy: &'a str,
     pub statement: usize,
-    pub sid: Option<Arc<str>>,
+    pub sid: Option<&'a str>,
     #[serde(serialize_with = "ser_effect")]
     pub effect: Effect,
     #[serde(skip)]
-    pub pointer: Arc<str>,
+    pub pointer: &'a str,
     #[serde(skip)]
     pub policy_type: Option<PolicyType>,
 }
@@ -210,21 +209,21 @@ impl Gates {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Decision {
+pub struct Decision<'a> {
     pub decision: DecisionKind,
     pub blocked_by: Vec<PolicyType>,
-    pub unknown_because: Vec<UnknownRef>,
-    pub matched: Vec<MatchedRef>,
+    pub unknown_because: Vec<UnknownRef<'a>>,
+    pub matched: Vec<MatchedRef<'a>>,
     #[serde(skip)]
     pub gates: Gates,
 }
 
-impl Decision {
+impl<'a> Decision<'a> {
     pub fn allowed(&self) -> bool {
         self.decision == DecisionKind::Allowed
     }
     /// The deny statements that applied.
-    pub fn denies(&self) -> impl Iterator<Item = &MatchedRef> {
+    pub fn denies(&self) -> impl Iterator<Item = &MatchedRef<'a>> {
         self.matched.iter().filter(|m| m.effect == Effect::Deny)
     }
     /// As a three-valued "is it allowed".
@@ -239,10 +238,10 @@ impl Decision {
 
 /// How one statement relates to the request.
 #[derive(Debug, Clone)]
-struct StmtEval {
+struct StmtEval<'a> {
     applies: Tri,
     principal: PrincipalMatch,
-    unknown_keys: Vec<String>,
+    unknown_keys: Vec<&'a str>,
 }
 
 /// The request's action in lower case, and its service.
@@ -254,14 +253,15 @@ struct ActionLc<'a> {
     resource: ArnParts<'a>,
 }
 
-fn eval_statement(
-    st: &Statement,
-    policy: &Policy,
+fn eval_statement<'a>(
+    st: &'a Statement,
+    policy: &'a Policy,
     req: &Request,
     act: ActionLc<'_>,
     resource: &str,
     has_boundary: bool,
-) -> StmtEval {
+    action_checked: bool,
+) -> StmtEval<'a> {
     let no = StmtEval {
         applies: Tri::False,
         principal: PrincipalMatch::No,
@@ -270,11 +270,13 @@ fn eval_statement(
     if st.effect.is_none() {
         return no;
     }
-    // Action
+    // Action (unless the policy's hints have already matched it)
     let Some(action) = &st.action else { return no };
-    let hit = st.actions.iter().any(|a| a.matches(act.lc, act.svc));
-    if hit == action.negated {
-        return no;
+    if !action_checked {
+        let hit = st.actions.iter().any(|a| a.matches(act.lc, act.svc));
+        if hit == action.negated {
+            return no;
+        }
     }
     // Principal
     let principal = if policy.kind.needs_principal() {
@@ -334,7 +336,7 @@ fn eval_statement(
         );
         if r == Tri::Unknown {
             match req.context.lookup_lc(&c.key_lc) {
-                Lookup::Unknown { .. } => unknown_keys.push(c.key.clone()),
+                Lookup::Unknown { .. } => unknown_keys.push(c.key.as_str()),
                 _ => {
                     for v in &c.texts {
                         unknown_keys.extend(unknown_vars(v, &req.context));
@@ -393,7 +395,7 @@ fn resourceless_matches(pattern: &str, action: &str) -> Tri {
     )
 }
 
-fn unknown_vars(text: &str, ctx: &Context) -> Vec<String> {
+fn unknown_vars<'a>(text: &'a str, ctx: &Context) -> Vec<&'a str> {
     variable_keys(text)
         .into_iter()
         .filter(|k| matches!(ctx.lookup(k), Lookup::Unknown { .. }))
@@ -413,7 +415,7 @@ struct PolicyEval {
     allow_other: Tri,
 }
 
-struct Evaluator<'r> {
+struct Evaluator<'r, 'a> {
     req: &'r Request,
     action_lc: &'r str,
     /// The action's service, lower case.
@@ -422,12 +424,47 @@ struct Evaluator<'r> {
     /// The resource split into its ARN parts, once per decision.
     resource_parts: ArnParts<'r>,
     has_boundary: bool,
-    matched: Vec<MatchedRef>,
-    unknowns: Vec<UnknownRef>,
+    /// The action's prefix hashes, for the policies' hints.
+    action_key: ActionKey,
+    service_bit: u64,
+    matched: Vec<MatchedRef<'a>>,
+    unknowns: Vec<UnknownRef<'a>>,
 }
 
-impl<'r> Evaluator<'r> {
-    fn policy(&mut self, lp: &Labeled<'_>, ty: PolicyType) -> PolicyEval {
+impl<'a> Evaluator<'_, 'a> {
+    /// Does statement `i`'s Action (or NotAction) let the request's action
+    /// through? Reads the policy's hint arrays, and the statement's own
+    /// patterns only when a hint cannot decide.
+    #[inline]
+    fn actions_match(&self, policy: &Policy, i: usize, st: &Statement, bit: u64) -> bool {
+        let Some(h) = policy.hints.get(i) else {
+            return false;
+        };
+        if !h.live || h.filter & bit == 0 {
+            return false;
+        }
+        let hints = policy
+            .action_hints
+            .get(h.first as usize..h.end as usize)
+            .unwrap_or(&[]);
+        let mut hit = false;
+        for (j, a) in hints.iter().enumerate() {
+            hit = match self.action_key.test(a) {
+                Hinted::No => false,
+                Hinted::Yes => true,
+                Hinted::Check => st
+                    .actions
+                    .get(j)
+                    .is_some_and(|p| p.matches(self.action_lc, self.svc_lc)),
+            };
+            if hit {
+                break;
+            }
+        }
+        hit != h.negated
+    }
+
+    fn policy(&mut self, lp: &Labeled<'a>, ty: PolicyType) -> PolicyEval {
         let has_boundary = self.has_boundary;
         let mut out = PolicyEval {
             deny: Tri::False,
@@ -436,43 +473,48 @@ impl<'r> Evaluator<'r> {
             allow_account: Tri::False,
             allow_other: Tri::False,
         };
-        let mut label: Option<Arc<str>> = None;
         let act = ActionLc {
             lc: self.action_lc,
             svc: self.svc_lc,
             resource: self.resource_parts,
         };
-        let bit = super::model::service_bit(act.svc);
-        let filter = &lp.policy.service_filter;
-        for (i, st) in lp.policy.statements.iter().enumerate() {
-            if filter.get(i).is_some_and(|f| f & bit == 0) {
+        let bit = self.service_bit;
+        let policy = lp.policy;
+        // the hints, when prepared, reject most statements without reading them
+        let hinted = policy.hints.len() == policy.statements.len();
+        for (i, st) in policy.statements.iter().enumerate() {
+            if hinted && !self.actions_match(policy, i, st, bit) {
                 continue;
             }
-            let mut e = eval_statement(st, lp.policy, self.req, act, self.resource, has_boundary);
+            let mut e = eval_statement(
+                st,
+                policy,
+                self.req,
+                act,
+                self.resource,
+                has_boundary,
+                hinted,
+            );
             if e.applies.is_false() {
                 continue;
             }
             let Some(effect) = st.effect else { continue };
             if e.applies.is_true() {
                 self.matched.push(MatchedRef {
-                    policy: label
-                        .get_or_insert_with(|| lp.policy.label_cache.get(lp.label))
-                        .clone(),
+                    policy: lp.label,
                     statement: st.index,
-                    sid: st.sid.clone(),
+                    sid: st.sid.as_deref(),
                     effect,
-                    pointer: st.pointer.clone(),
+                    pointer: &st.pointer,
                     policy_type: Some(ty),
                 });
             } else {
                 for key in std::mem::take(&mut e.unknown_keys) {
                     self.unknowns.push(UnknownRef {
                         key,
-                        policy: label
-                            .get_or_insert_with(|| lp.policy.label_cache.get(lp.label))
-                            .clone(),
+                        policy: lp.label,
                         statement: st.index,
-                        pointer: st.pointer.clone(),
+                        pointer: &st.pointer,
                         effect: Some(effect),
                     });
                 }
@@ -542,7 +584,7 @@ fn grant_allows(grants: &[Grant], req: &Request) -> Tri {
 }
 
 /// Decide one request.
-pub fn evaluate(req: &Request, set: &PolicySet<'_>) -> Decision {
+pub fn evaluate<'a>(req: &Request, set: &PolicySet<'a>) -> Decision<'a> {
     // lower-cased on the stack: action names are short ASCII
     let mut buf = [0u8; 128];
     let owned;
@@ -571,10 +613,13 @@ pub fn evaluate(req: &Request, set: &PolicySet<'_>) -> Decision {
     } else {
         ArnParts::new(resource)
     };
+    let svc_lc = action_lc.split(':').next().unwrap_or("");
     let mut ev = Evaluator {
         req,
         action_lc,
-        svc_lc: action_lc.split(':').next().unwrap_or(""),
+        svc_lc,
+        action_key: ActionKey::new(action_lc, svc_lc),
+        service_bit: super::model::service_bit(svc_lc),
         resource,
         resource_parts,
         has_boundary: !set.boundaries.is_empty(),

@@ -344,10 +344,164 @@ impl ActionPat {
     pub fn matches(&self, action_lc: &str, svc_lc: &str) -> bool {
         match self {
             ActionPat::Any => true,
-            ActionPat::Service(s) => s == svc_lc,
-            ActionPat::Exact(a) => a == action_lc,
-            ActionPat::Prefix(p) => action_lc.starts_with(p.as_str()),
+            ActionPat::Service(s) => same(s, svc_lc),
+            ActionPat::Exact(a) => same(a, action_lc),
+            ActionPat::Prefix(p) => starts(action_lc, p),
             ActionPat::Glob(p) => glob(p, action_lc, false),
+        }
+    }
+}
+
+/// Byte equality without a call into libc: the engine compares many short
+/// strings (account ids, ARN parts, action names), most of them unequal, and
+/// the length test and one word usually decide.
+#[inline]
+pub fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut ca = a.chunks_exact(8);
+    let mut cb = b.chunks_exact(8);
+    for (x, y) in (&mut ca).zip(&mut cb) {
+        if x != y {
+            return false;
+        }
+    }
+    ca.remainder() == cb.remainder()
+}
+
+/// `text.starts_with(prefix)`, as `same`.
+#[inline]
+pub fn starts(text: &str, prefix: &str) -> bool {
+    text.len() >= prefix.len() && text.get(..prefix.len()).is_some_and(|h| same(h, prefix))
+}
+
+/// FNV-1a over bytes: the hash of the action hints.
+#[inline]
+fn fnv_step(h: u64, b: u8) -> u64 {
+    (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+}
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(FNV_OFFSET, |h, b| fnv_step(h, *b))
+}
+
+/// What an action entry's literal text must be, as a hash: the engine's first
+/// filter. Stored per policy in one contiguous array, so rejecting a statement
+/// by its actions reads neither the statement nor its patterns' text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActionHint {
+    kind: HintKind,
+    /// Length in bytes of the literal text the hash covers.
+    len: u32,
+    hash: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HintKind {
+    /// `*`: matches every action.
+    Any,
+    /// The request's service must be this text.
+    Service,
+    /// The whole action must be this text.
+    Exact,
+    /// The action must start with this text.
+    Prefix,
+    /// A glob: no cheap test, the pattern decides.
+    Check,
+}
+
+impl ActionHint {
+    pub fn of(p: &ActionPat) -> ActionHint {
+        let (kind, text) = match p {
+            ActionPat::Any => (HintKind::Any, ""),
+            ActionPat::Service(s) => (HintKind::Service, s.as_str()),
+            ActionPat::Exact(a) => (HintKind::Exact, a.as_str()),
+            ActionPat::Prefix(x) => (HintKind::Prefix, x.as_str()),
+            ActionPat::Glob(_) => (HintKind::Check, ""),
+        };
+        match u32::try_from(text.len()) {
+            Ok(len) => ActionHint {
+                kind,
+                len,
+                hash: fnv(text.as_bytes()),
+            },
+            Err(_) => ActionHint {
+                kind: HintKind::Check,
+                len: 0,
+                hash: 0,
+            },
+        }
+    }
+}
+
+/// What a hint says of one request's action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hinted {
+    /// The pattern cannot match.
+    No,
+    /// The pattern matches (`*`).
+    Yes,
+    /// The pattern may match: ask it.
+    Check,
+}
+
+/// Longest action the prefix hashes cover; longer ones are always checked.
+const KEY_MAX: usize = 96;
+
+/// A request's action read once per decision: the hash of each of its prefixes,
+/// so that an `Exact`, `Prefix` or `Service` entry is rejected by one integer
+/// comparison instead of a string comparison.
+pub struct ActionKey {
+    len: usize,
+    svc_len: usize,
+    /// `prefix[n]`: the hash of the first `n` bytes; empty when the action is
+    /// longer than `KEY_MAX`.
+    prefix: [u64; KEY_MAX + 1],
+    covered: bool,
+}
+
+impl ActionKey {
+    /// `action_lc`: the request's action in lower case; `svc_lc`: its service.
+    pub fn new(action_lc: &str, svc_lc: &str) -> ActionKey {
+        let bytes = action_lc.as_bytes();
+        let mut prefix = [0u64; KEY_MAX + 1];
+        let covered = bytes.len() <= KEY_MAX;
+        if covered {
+            let mut h = FNV_OFFSET;
+            prefix[0] = h;
+            for (i, b) in bytes.iter().enumerate() {
+                h = fnv_step(h, *b);
+                prefix[i + 1] = h;
+            }
+        }
+        ActionKey {
+            len: bytes.len(),
+            svc_len: svc_lc.len(),
+            prefix,
+            covered,
+        }
+    }
+
+    /// A necessary condition only: `No` means the entry cannot match; `Check`
+    /// means ask the entry's `ActionPat`.
+    #[inline]
+    pub fn test(&self, h: &ActionHint) -> Hinted {
+        let len = h.len as usize;
+        let fits = match h.kind {
+            HintKind::Any => return Hinted::Yes,
+            HintKind::Check => return Hinted::Check,
+            _ if !self.covered => return Hinted::Check,
+            HintKind::Service => len == self.svc_len,
+            HintKind::Exact => len == self.len,
+            HintKind::Prefix => len <= self.len,
+        };
+        if fits && self.prefix.get(len) == Some(&h.hash) {
+            Hinted::Check
+        } else {
+            Hinted::No
         }
     }
 }
@@ -492,7 +646,7 @@ impl PartPat {
     #[inline]
     fn matches(&self, s: &str) -> bool {
         match self {
-            PartPat::Lit(l) => l == s,
+            PartPat::Lit(l) => same(l, s),
             PartPat::Glob(p) => glob(p, s, false),
         }
     }
@@ -542,8 +696,8 @@ impl ArnPat {
     pub fn matches(&self, v: &ArnParts<'_>) -> bool {
         match self {
             ArnPat::Any => true,
-            ArnPat::Exact(t) => v.text == t.as_str(),
-            ArnPat::Prefix(p) => v.text.starts_with(p.as_str()),
+            ArnPat::Exact(t) => same(v.text, t),
+            ArnPat::Prefix(p) => starts(v.text, p),
             ArnPat::Parts(parts) => {
                 // as arn_matches_parts, with the pattern split once
                 let pn = parts.len();
@@ -598,7 +752,7 @@ pub fn resource_matches(pattern: &str, version: Version, ctx: &Context, resource
 }
 
 /// The keys of the variables in a text (for reporting unknowns).
-pub fn variable_keys(text: &str) -> Vec<String> {
+pub fn variable_keys(text: &str) -> Vec<&str> {
     let mut keys = Vec::new();
     let mut rest = text;
     while let Some(pos) = rest.find("${") {
@@ -609,7 +763,7 @@ pub fn variable_keys(text: &str) -> Vec<String> {
         let inner = &after[..close];
         let key = inner.split(',').next().unwrap_or("").trim();
         if key.contains(':') {
-            keys.push(key.to_string());
+            keys.push(key);
         }
         rest = &after[close + 1..];
     }
@@ -760,6 +914,82 @@ mod tests {
             ArnPat::new(literal_pattern("arn:aws:s3:*", true)),
             ArnPat::Parts(_)
         ));
+    }
+
+    #[test]
+    fn same_and_starts_are_string_equality_and_prefix() {
+        let words = [
+            "",
+            "a",
+            "arn:aws:iam::111122223333:root",
+            "arn:aws:iam::111122223333:roox",
+            "12345678",
+            "123456789",
+            "1234567",
+            "Ünïcode",
+            "Ünï",
+            "arn:aws:iam::111122223333",
+        ];
+        for a in words {
+            for b in words {
+                assert_eq!(same(a, b), a == b, "{a:?} == {b:?}");
+                assert_eq!(starts(a, b), a.starts_with(b), "{a:?} starts with {b:?}");
+            }
+        }
+    }
+
+    /// The hints only ever say "cannot match" of an entry that does not match,
+    /// and "matches" of one that does, whatever the entry and the action.
+    #[test]
+    fn action_hints_never_reject_a_match() {
+        let long = format!("s3:{}", "x".repeat(KEY_MAX));
+        let patterns = [
+            "*",
+            "s3:*",
+            "S3:GetObject",
+            "s3:get*",
+            "s3:?etObject",
+            "kms:GenerateDataKey*",
+            "s3",
+            "s3:",
+            "s3:get",
+            "s3:*Object",
+            "s3x:*",
+            "ÉC2:Describe*",
+            long.as_str(),
+        ];
+        let long_lc = long.to_lowercase();
+        let actions = [
+            "s3:getobject",
+            "s3:get",
+            "s3",
+            "s3:",
+            "s3x:getobject",
+            "kms:generatedatakey",
+            "kms:generatedatakeywithoutplaintext",
+            "éc2:describeinstances",
+            "",
+            long_lc.as_str(),
+        ];
+        let mut rejected = 0;
+        for p in patterns {
+            let ap = ActionPat::new(p);
+            let hint = ActionHint::of(&ap);
+            for a in actions {
+                let svc = a.split(':').next().unwrap_or("");
+                let m = ap.matches(a, svc);
+                match ActionKey::new(a, svc).test(&hint) {
+                    Hinted::No => {
+                        rejected += 1;
+                        assert!(!m, "{p} rejected {a}, which it matches");
+                    }
+                    Hinted::Yes => assert!(m, "{p} said to match {a}"),
+                    Hinted::Check => {}
+                }
+            }
+        }
+        // and the hints do reject: most pairs here do not match
+        assert!(rejected > 60, "only {rejected} rejections");
     }
 
     #[test]

@@ -248,44 +248,29 @@ pub struct Policy {
     pub id: Option<String>,
     pub statements: Vec<Statement>,
     pub defects: Vec<Defect>,
-    /// Per statement, a 64-bit filter of the services its `Action` names
-    /// (`u64::MAX` for `*`, `NotAction` or anything unusual): a statement whose
-    /// filter lacks the request's service bit cannot apply, and is skipped
-    /// without being read.
-    pub service_filter: Vec<u64>,
-    /// The label the policy is reported under, shared by every decision's
-    /// matched statements instead of copied into each.
-    pub label_cache: LabelCache,
+    /// Per statement, what the engine reads first to skip it; empty or of
+    /// another length when not prepared (the engine then reads every statement).
+    pub hints: Vec<StatementHint>,
+    /// Every statement's action entries as hints, in order; a statement's are
+    /// `action_hints[first..end]`, one per entry of its `actions`.
+    pub action_hints: Vec<super::matching::ActionHint>,
 }
 
-/// One `Arc<str>` of a policy's label, made on the first decision. A policy
-/// asked under another label gets a fresh copy, so the cache never names the
-/// wrong document. Not part of a policy's identity: equal policies compare
-/// equal whatever their caches hold.
-#[derive(Default, Clone)]
-pub struct LabelCache(std::sync::OnceLock<Arc<str>>);
-
-impl LabelCache {
-    pub fn get(&self, label: &str) -> Arc<str> {
-        let a = self.0.get_or_init(|| Arc::from(label));
-        if &**a == label {
-            a.clone()
-        } else {
-            Arc::from(label)
-        }
-    }
-}
-
-impl PartialEq for LabelCache {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-
-impl std::fmt::Debug for LabelCache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("LabelCache")
-    }
+/// A statement, as the engine's first filter reads it: a few bytes in one
+/// array per policy, so skipping a statement whose actions cannot match the
+/// request never touches the statement itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatementHint {
+    /// A 64-bit filter of the services its `Action` names (`u64::MAX` for `*`,
+    /// `NotAction` or anything unusual): a statement whose filter lacks the
+    /// request's service bit cannot apply.
+    pub filter: u64,
+    pub first: u32,
+    pub end: u32,
+    /// `NotAction`.
+    pub negated: bool,
+    /// It has an Effect and an Action; a statement without both never applies.
+    pub live: bool,
 }
 
 /// The filter bit of a (lower-cased) service prefix.
@@ -314,26 +299,5 @@ impl Policy {
             .text
             .get(st.span.start..st.span.end)
             .unwrap_or("")
-    }
-}
-
-#[cfg(test)]
-mod label_cache_tests {
-    use super::LabelCache;
-
-    #[test]
-    fn a_label_cache_never_names_another_document() {
-        let c = LabelCache::default();
-        let a = c.get("identity_policies[0]");
-        assert_eq!(&*a, "identity_policies[0]");
-        // the same label: the same allocation
-        assert!(std::sync::Arc::ptr_eq(&a, &c.get("identity_policies[0]")));
-        // another label: its own text, not the cached one
-        assert_eq!(&*c.get("resource_policy"), "resource_policy");
-        assert_eq!(
-            LabelCache::default(),
-            c,
-            "caches do not take part in equality"
-        );
     }
 }

@@ -137,25 +137,9 @@ fn size_limit(v: &mut Validator<'_>, text: &str, span: Span) {
 /// Prepare what evaluation needs and does not depend on the request, once the
 /// document's Version is known.
 fn precompile(p: &mut Policy) {
-    use super::matching::{ActionPat, ArnPat, precompile as pc};
+    use super::matching::{ActionHint, ActionPat, ArnPat, precompile as pc};
+    use super::model::StatementHint;
     let version = p.version;
-    p.service_filter = p
-        .statements
-        .iter()
-        .map(|st| match &st.action {
-            Some(a) if !a.negated => {
-                a.items
-                    .iter()
-                    .fold(0u64, |acc, i| match i.value.split_once(':') {
-                        Some((svc, _)) if !svc.contains(['*', '?']) => {
-                            acc | super::model::service_bit(&svc.to_ascii_lowercase())
-                        }
-                        _ => u64::MAX,
-                    })
-            }
-            _ => u64::MAX,
-        })
-        .collect();
     for st in &mut p.statements {
         if let Some(a) = &st.action {
             st.actions = a.items.iter().map(|i| ActionPat::new(&i.value)).collect();
@@ -176,6 +160,40 @@ fn precompile(p: &mut Policy) {
                 .collect();
         }
     }
+    let mut hints = Vec::with_capacity(p.statements.len());
+    let mut action_hints = Vec::new();
+    for st in &p.statements {
+        let first = action_hints.len();
+        action_hints.extend(st.actions.iter().map(ActionHint::of));
+        let filter = match &st.action {
+            Some(a) if !a.negated => {
+                a.items
+                    .iter()
+                    .fold(0u64, |acc, i| match i.value.split_once(':') {
+                        Some((svc, _)) if !svc.contains(['*', '?']) => {
+                            acc | super::model::service_bit(&svc.to_ascii_lowercase())
+                        }
+                        _ => u64::MAX,
+                    })
+            }
+            _ => u64::MAX,
+        };
+        let (Ok(first), Ok(end)) = (u32::try_from(first), u32::try_from(action_hints.len())) else {
+            // beyond any real policy's size: leave the statements unprepared
+            p.hints = Vec::new();
+            p.action_hints = Vec::new();
+            return;
+        };
+        hints.push(StatementHint {
+            filter,
+            first,
+            end,
+            negated: st.action.as_ref().is_some_and(|a| a.negated),
+            live: st.effect.is_some() && st.action.is_some(),
+        });
+    }
+    p.hints = hints;
+    p.action_hints = action_hints;
 }
 
 fn empty(source: Arc<Source>, kind: PolicyKind, span: Span) -> Policy {
@@ -187,8 +205,8 @@ fn empty(source: Arc<Source>, kind: PolicyKind, span: Span) -> Policy {
         id: None,
         statements: Vec::new(),
         defects: Vec::new(),
-        service_filter: Vec::new(),
-        label_cache: Default::default(),
+        hints: Vec::new(),
+        action_hints: Vec::new(),
     }
 }
 

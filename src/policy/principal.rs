@@ -1,5 +1,6 @@
 //! Who makes a request, and whether a policy's `Principal` names them.
 
+use super::matching::same;
 use super::model::{PrincipalBlock, PrincipalEntry, PrincipalType};
 
 /// The principal of a request, parsed from what the user gave.
@@ -279,19 +280,21 @@ fn match_aws(v: &str, name: &AwsName, p: &Principal) -> PrincipalMatch {
     };
     match name {
         AwsName::Any => PrincipalMatch::Wildcard,
-        AwsName::Account(a) if a == account => PrincipalMatch::Account,
-        AwsName::Role { account: a, name } if a == account => match p {
-            Principal::Role { arn, .. } if arn == v => PrincipalMatch::Role,
+        AwsName::Account(a) if same(a, account) => PrincipalMatch::Account,
+        AwsName::Role { account: a, name } if same(a, account) => match p {
+            Principal::Role { arn, .. } if same(arn, v) => PrincipalMatch::Role,
             // a session ARN carries the role name but not its path
-            Principal::Session { role, .. } if role == name => PrincipalMatch::Role,
+            Principal::Session { role, .. } if same(role, name) => PrincipalMatch::Role,
             _ => PrincipalMatch::No,
         },
-        AwsName::User { account: a } if a == account => match p {
-            Principal::User { arn, .. } if arn == v => PrincipalMatch::Exact,
+        AwsName::User { account: a } if same(a, account) => match p {
+            Principal::User { arn, .. } if same(arn, v) => PrincipalMatch::Exact,
             _ => PrincipalMatch::No,
         },
-        AwsName::Sts { account: a } if a == account => match p {
-            Principal::Session { arn, .. } | Principal::FederatedUser { arn, .. } if arn == v => {
+        AwsName::Sts { account: a } if same(a, account) => match p {
+            Principal::Session { arn, .. } | Principal::FederatedUser { arn, .. }
+                if same(arn, v) =>
+            {
                 PrincipalMatch::Exact
             }
             _ => PrincipalMatch::No,
