@@ -241,8 +241,22 @@ impl Operator {
         version: Version,
         ctx: &Context,
     ) -> Tri {
+        let hash = super::context::key_hash(key_lc);
+        self.eval_hashed(key_lc, hash, values, patterns, version, ctx)
+    }
+
+    /// `eval_with` with the key's `key_hash` already computed.
+    pub fn eval_hashed(
+        &self,
+        key_lc: &str,
+        key_hash: u64,
+        values: &[String],
+        patterns: &[Option<Compiled>],
+        version: Version,
+        ctx: &Context,
+    ) -> Tri {
         let base = self.base;
-        match ctx.lookup_lc(key_lc) {
+        match ctx.lookup_hashed(key_lc, key_hash) {
             Lookup::Unknown { carried } => {
                 if base == OpBase::Null && carried {
                     // the key is in the request: Null true is false, Null false is true
@@ -292,6 +306,18 @@ impl Operator {
         let base = self.base;
         // m(r): does request value r match any of the policy values (positive sense)?
         let matches_any = |r: &str| -> Tri {
+            if matches!(base, OpBase::IpAddress | OpBase::NotIpAddress) {
+                // the request's address read once, not once per network
+                let Ok(ip) = r.parse::<IpAddr>() else {
+                    return Tri::False;
+                };
+                return Tri::from(values.iter().enumerate().any(|(i, pv)| {
+                    match patterns.get(i).and_then(Option::as_ref) {
+                        Some(Compiled::Cidr(net)) => net.contains(ip),
+                        _ => parse_cidr(pv).is_some_and(|net| net.contains(ip)),
+                    }
+                }));
+            }
             Tri::any(values.iter().enumerate().map(|(i, pv)| {
                 positive_match(
                     base,

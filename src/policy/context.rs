@@ -16,7 +16,7 @@ impl Hasher for FastHash {
         self.0
     }
     fn write(&mut self, bytes: &[u8]) {
-        // eight bytes at a time (FxHash's mixing), the tail byte by byte
+        // eight bytes at a time (FxHash's mixing), the tail as one word
         const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
         let mut h = self.0;
         let mut chunks = bytes.chunks_exact(8);
@@ -25,8 +25,13 @@ impl Hasher for FastHash {
             w.copy_from_slice(c);
             h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
         }
-        for b in chunks.remainder() {
-            h = (h.rotate_left(5) ^ u64::from(*b)).wrapping_mul(K);
+        let tail = chunks.remainder();
+        if !tail.is_empty() {
+            let mut w = [0u8; 8];
+            w[..tail.len()].copy_from_slice(tail);
+            // the length keeps "a" and "a\0" apart
+            h = (h.rotate_left(5) ^ u64::from_le_bytes(w) ^ ((tail.len() as u64) << 59))
+                .wrapping_mul(K);
         }
         self.0 = h;
     }
@@ -109,15 +114,36 @@ enum Slot {
     Absent,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct Context {
-    /// Every key something was said about, lower-cased: one lookup per
-    /// condition answers present, unknown or absent.
-    slots: KeyMap<Slot>,
+    /// Every key something was said about, lower-cased, found by its
+    /// `key_hash` (a condition's is computed once, when its policy is parsed):
+    /// one lookup per condition answers present, unknown or absent.
+    slots: hashbrown::HashTable<(String, Slot)>,
     unknown_prefixes: Vec<String>,
     absent_prefixes: Vec<String>,
     pub missing: Missing,
 }
+
+/// The hash a context finds a lower-cased key by.
+#[inline]
+pub fn key_hash(key_lc: &str) -> u64 {
+    let mut h = FastHash::default();
+    h.write(key_lc.as_bytes());
+    h.finish()
+}
+
+impl PartialEq for Context {
+    fn eq(&self, other: &Self) -> bool {
+        self.slots.len() == other.slots.len()
+            && self.slots.iter().all(|(k, v)| other.slot(k) == Some(v))
+            && self.unknown_prefixes == other.unknown_prefixes
+            && self.absent_prefixes == other.absent_prefixes
+            && self.missing == other.missing
+    }
+}
+
+impl Eq for Context {}
 
 impl Context {
     pub fn new() -> Self {
@@ -129,39 +155,60 @@ impl Context {
             ..Self::default()
         }
     }
-    pub fn set(&mut self, key: &str, value: CtxValue) {
+    fn slot(&self, k: &str) -> Option<&Slot> {
         self.slots
-            .insert(key.to_ascii_lowercase(), Slot::Value(value));
+            .find(key_hash(k), |(x, _)| super::matching::same(x, k))
+            .map(|(_, v)| v)
+    }
+    /// Put `slot` under `k` (lower case); `keep`: leave an existing slot that
+    /// says so in place.
+    fn put(&mut self, k: String, slot: Slot, keep: impl Fn(&Slot) -> bool) {
+        let h = key_hash(&k);
+        match self.slots.entry(h, |(x, _)| *x == k, |(x, _)| key_hash(x)) {
+            hashbrown::hash_table::Entry::Occupied(mut o) => {
+                if !keep(&o.get().1) {
+                    o.get_mut().1 = slot;
+                }
+            }
+            hashbrown::hash_table::Entry::Vacant(v) => {
+                v.insert((k, slot));
+            }
+        }
+    }
+    /// Set a key's value (keys are case-insensitive).
+    pub fn set(&mut self, key: &str, value: CtxValue) {
+        self.put(key.to_ascii_lowercase(), Slot::Value(value), |_| false);
     }
     pub fn set_str(&mut self, key: &str, value: impl Into<String>) {
         self.set(key, CtxValue::Single(value.into()));
     }
-    /// Set a key only when nothing was said about it yet.
+    /// Set a key's value unless the caller already said something about it
+    /// (a value, unknown, or absent).
     pub fn set_default(&mut self, key: &str, value: CtxValue) {
-        self.slots
-            .entry(key.to_ascii_lowercase())
-            .or_insert(Slot::Value(value));
+        self.put(key.to_ascii_lowercase(), Slot::Value(value), |_| true);
     }
+    /// The request carries this key, but its value is not known. A trailing
+    /// `*` marks every key with that prefix.
     pub fn mark_unknown(&mut self, key: &str) {
         let k = key.to_ascii_lowercase();
         if let Some(prefix) = k.strip_suffix('*') {
             self.unknown_prefixes.push(prefix.to_string());
         } else {
-            self.slots.insert(k, Slot::Unknown);
+            self.put(k, Slot::Unknown, |_| false);
         }
     }
-    /// The key is certainly not in the request. A trailing `*` marks a prefix.
-    /// A key already marked unknown stays unknown.
+    /// The request certainly does not carry this key (or prefix, with `*`).
+    /// Unknown wins over absent, whatever the order they were said in.
     pub fn mark_absent(&mut self, key: &str) {
         let k = key.to_ascii_lowercase();
         if let Some(prefix) = k.strip_suffix('*') {
             self.absent_prefixes.push(prefix.to_string());
-        } else if self.slots.get(&k) != Some(&Slot::Unknown) {
-            self.slots.insert(k, Slot::Absent);
+        } else {
+            self.put(k, Slot::Absent, |s| *s == Slot::Unknown);
         }
     }
     pub fn get(&self, key: &str) -> Option<&CtxValue> {
-        match self.slots.get(&key.to_ascii_lowercase()) {
+        match self.slot(&key.to_ascii_lowercase()) {
             Some(Slot::Value(v)) => Some(v),
             _ => None,
         }
@@ -174,9 +221,18 @@ impl Context {
         }
     }
 
-    /// Look up a key already in lower case.
+    /// `lookup` of a key already in lower case.
     pub fn lookup_lc(&self, k: &str) -> Lookup<'_> {
-        match self.slots.get(k) {
+        self.lookup_hashed(k, key_hash(k))
+    }
+
+    /// `lookup_lc` with the key's `key_hash` already computed.
+    pub fn lookup_hashed(&self, k: &str, hash: u64) -> Lookup<'_> {
+        match self
+            .slots
+            .find(hash, |(x, _)| super::matching::same(x, k))
+            .map(|(_, v)| v)
+        {
             Some(Slot::Value(v)) => return Lookup::Present(v),
             Some(Slot::Unknown) => return Lookup::Unknown { carried: true },
             Some(Slot::Absent) => return Lookup::Absent,
@@ -211,6 +267,33 @@ impl Context {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_are_found_by_the_hash_of_their_lower_case_form_and_order_does_not_matter() {
+        let mut a = Context::new();
+        a.set_str("aws:SourceVpce", "vpce-1");
+        a.mark_unknown("s3:prefix");
+        let mut b = Context::new();
+        b.mark_unknown("S3:Prefix");
+        b.set_str("AWS:SOURCEVPCE", "vpce-1");
+        assert_eq!(a, b);
+        let k = "aws:sourcevpce";
+        assert!(matches!(
+            a.lookup_hashed(k, key_hash(k)),
+            Lookup::Present(_)
+        ));
+        assert_eq!(
+            a.lookup_hashed("s3:prefix", key_hash("s3:prefix")),
+            Lookup::Unknown { carried: true }
+        );
+        // keys that differ only past eight bytes, or by a trailing NUL, are apart
+        a.set_str("aws:principalarn", "x");
+        assert_eq!(a.lookup("aws:principalarm"), Lookup::Absent);
+        a.set_str("k", "1");
+        assert_eq!(a.lookup("k\0"), Lookup::Absent);
+        b.set_str("k", "2");
+        assert_ne!(a, b);
+    }
 
     #[test]
     fn keys_are_case_insensitive() {

@@ -327,15 +327,16 @@ fn eval_statement<'a>(
     // Conditions: every entry must hold
     let mut cond = Tri::True;
     for c in &st.conditions {
-        let r = c.operator.eval_with(
+        let r = c.operator.eval_hashed(
             &c.key_lc,
+            c.key_hash,
             &c.texts,
             &c.patterns,
             policy.version,
             &req.context,
         );
         if r == Tri::Unknown {
-            match req.context.lookup_lc(&c.key_lc) {
+            match req.context.lookup_hashed(&c.key_lc, c.key_hash) {
                 Lookup::Unknown { .. } => unknown_keys.push(c.key.as_str()),
                 _ => {
                     for v in &c.texts {
@@ -358,10 +359,11 @@ fn eval_statement<'a>(
     // boundaries or session policies (IAM User Guide, Principal element)
     let principal = if principal == PrincipalMatch::Wildcard
         && applies.is_true()
-        && st.conditions.iter().any(|c| {
-            c.key.eq_ignore_ascii_case("aws:PrincipalArn") && !c.operator.base.is_negated()
-        })
         && st.principal.as_ref().is_some_and(|b| !b.negated)
+        && st
+            .conditions
+            .iter()
+            .any(|c| c.key_lc == "aws:principalarn" && !c.operator.base.is_negated())
     {
         PrincipalMatch::Exact
     } else {

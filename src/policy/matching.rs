@@ -358,17 +358,29 @@ impl ActionPat {
 #[inline]
 pub fn same(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
+    let n = a.len();
+    if n != b.len() {
         return false;
     }
-    let mut ca = a.chunks_exact(8);
-    let mut cb = b.chunks_exact(8);
-    for (x, y) in (&mut ca).zip(&mut cb) {
-        if x != y {
+    let word = |x: &[u8], i: usize| -> u64 {
+        let mut w = [0u8; 8];
+        if let Some(s) = x.get(i..i + 8) {
+            w.copy_from_slice(s);
+        }
+        u64::from_ne_bytes(w)
+    };
+    if n < 8 {
+        return a.iter().zip(b).all(|(x, y)| x == y);
+    }
+    let mut i = 0;
+    while i + 8 <= n {
+        if word(a, i) != word(b, i) {
             return false;
         }
+        i += 8;
     }
-    ca.remainder() == cb.remainder()
+    // the last eight bytes, overlapping what was compared
+    i == n || word(a, n - 8) == word(b, n - 8)
 }
 
 /// `text.starts_with(prefix)`, as `same`.
@@ -449,7 +461,7 @@ pub enum Hinted {
 }
 
 /// Longest action the prefix hashes cover; longer ones are always checked.
-const KEY_MAX: usize = 96;
+const KEY_MAX: usize = 64;
 
 /// A request's action read once per decision: the hash of each of its prefixes,
 /// so that an `Exact`, `Prefix` or `Service` entry is rejected by one integer

@@ -212,6 +212,8 @@ pub struct Condition {
     pub key: String,
     /// The key in lower case (keys are case-insensitive).
     pub key_lc: String,
+    /// `context::key_hash` of `key_lc`: the request context finds the key by it.
+    pub key_hash: u64,
     pub key_span: Span,
     pub values: Vec<Spanned<String>>,
     /// The values' texts, for evaluation.

@@ -883,6 +883,7 @@ impl Validator<'_> {
                     operator_span: op_member.key_span,
                     key: k.key.clone(),
                     key_lc: k.key.to_ascii_lowercase(),
+                    key_hash: super::context::key_hash(&k.key.to_ascii_lowercase()),
                     key_span: k.key_span,
                     texts: values.iter().map(|v| v.value.clone()).collect(),
                     patterns: Vec::new(),
