@@ -134,7 +134,9 @@ impl OperationLog {
             .create(true)
             .append(true)
             .open(self.path.as_ref())?;
-        writeln!(f, "{line}")?;
+        // one write of the whole line: appends from other clients' logs (each
+        // has its own lock) never land inside it
+        f.write_all(format!("{line}\n").as_bytes())?;
         Ok(())
     }
 }

@@ -620,10 +620,13 @@ pub struct Scratch {
 
 impl Scratch {
     pub fn new(tag: &str) -> Scratch {
+        // one directory per call: tests of one binary run in parallel, and two
+        // of them sharing a directory would remove each other's files
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let dir = std::env::temp_dir().join(format!(
-            "xacct-live-{tag}-{}-{}",
-            std::process::id(),
-            Instant::now().elapsed().as_nanos()
+            "xacct-live-{tag}-{}-{n}",
+            std::process::id()
         ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("scratch dir");
