@@ -352,35 +352,22 @@ impl ActionPat {
     }
 }
 
-/// Byte equality without a call into libc: the engine compares many short
-/// strings (account ids, ARN parts, action names), most of them unequal, and
-/// the length test and one word usually decide.
+/// String equality that settles most unequal pairs inline: the engine compares
+/// many short strings (account ids, ARN parts, action names), most of them
+/// unequal, and the length and first word usually decide before libc's
+/// `memcmp` is called.
 #[inline]
 pub fn same(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
-    let n = a.len();
-    if n != b.len() {
+    if a.len() != b.len() {
         return false;
     }
-    let word = |x: &[u8], i: usize| -> u64 {
-        let mut w = [0u8; 8];
-        if let Some(s) = x.get(i..i + 8) {
-            w.copy_from_slice(s);
-        }
-        u64::from_ne_bytes(w)
-    };
-    if n < 8 {
-        return a.iter().zip(b).all(|(x, y)| x == y);
+    if let (Some(x), Some(y)) = (a.first_chunk::<8>(), b.first_chunk::<8>())
+        && x != y
+    {
+        return false;
     }
-    let mut i = 0;
-    while i + 8 <= n {
-        if word(a, i) != word(b, i) {
-            return false;
-        }
-        i += 8;
-    }
-    // the last eight bytes, overlapping what was compared
-    i == n || word(a, n - 8) == word(b, n - 8)
+    a == b
 }
 
 /// `text.starts_with(prefix)`, as `same`.
