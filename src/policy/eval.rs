@@ -120,6 +120,16 @@ pub enum PolicyType {
 }
 
 impl PolicyType {
+    /// Every type, in order (`denies` is indexed by it).
+    pub const ALL: [PolicyType; 7] = [
+        PolicyType::Identity,
+        PolicyType::Resource,
+        PolicyType::Boundary,
+        PolicyType::Session,
+        PolicyType::Scp,
+        PolicyType::Rcp,
+        PolicyType::Endpoint,
+    ];
     pub fn as_str(self) -> &'static str {
         match self {
             PolicyType::Identity => "identity",
@@ -635,14 +645,10 @@ pub fn evaluate<'a>(req: &Request, set: &PolicySet<'a>) -> Decision<'a> {
     let same = p.account().is_some() && p.account() == ra;
 
     let mut deny = Tri::False;
-    let mut explicit: Vec<PolicyType> = Vec::new();
     let mut denies = [Tri::False; 7];
-    let mut note_deny = |d: Tri, ty: PolicyType, deny: &mut Tri, explicit: &mut Vec<PolicyType>| {
+    let mut note_deny = |d: Tri, ty: PolicyType, deny: &mut Tri| {
         *deny = deny.or(d);
         denies[ty as usize] = denies[ty as usize].or(d);
-        if d.is_true() && !explicit.contains(&ty) {
-            explicit.push(ty);
-        }
     };
 
     // Identity side
@@ -650,7 +656,7 @@ pub fn evaluate<'a>(req: &Request, set: &PolicySet<'a>) -> Decision<'a> {
     if has_identity {
         for lp in &set.identity {
             let e = ev.policy(lp, PolicyType::Identity);
-            note_deny(e.deny, PolicyType::Identity, &mut deny, &mut explicit);
+            note_deny(e.deny, PolicyType::Identity, &mut deny);
             identity = identity.or(e.allow);
         }
         if matches!(p, Principal::Root { .. }) {
@@ -664,12 +670,12 @@ pub fn evaluate<'a>(req: &Request, set: &PolicySet<'a>) -> Decision<'a> {
     if has_identity {
         for lp in &set.boundaries {
             let e = ev.policy(lp, PolicyType::Boundary);
-            note_deny(e.deny, PolicyType::Boundary, &mut deny, &mut explicit);
+            note_deny(e.deny, PolicyType::Boundary, &mut deny);
             boundary = boundary.and(e.allow);
         }
         if let Some(lp) = &set.session {
             let e = ev.policy(lp, PolicyType::Session);
-            note_deny(e.deny, PolicyType::Session, &mut deny, &mut explicit);
+            note_deny(e.deny, PolicyType::Session, &mut deny);
             session = e.allow;
         }
         if let Some(levels) = &set.scp {
@@ -677,7 +683,7 @@ pub fn evaluate<'a>(req: &Request, set: &PolicySet<'a>) -> Decision<'a> {
                 let mut level_allow = Tri::False;
                 for lp in level {
                     let e = ev.policy(lp, PolicyType::Scp);
-                    note_deny(e.deny, PolicyType::Scp, &mut deny, &mut explicit);
+                    note_deny(e.deny, PolicyType::Scp, &mut deny);
                     level_allow = level_allow.or(e.allow);
                 }
                 scp = scp.and(level_allow);
@@ -689,7 +695,7 @@ pub fn evaluate<'a>(req: &Request, set: &PolicySet<'a>) -> Decision<'a> {
         (Tri::False, Tri::False, Tri::False, Tri::False);
     if let Some(lp) = &set.resource {
         let e = ev.policy(lp, PolicyType::Resource);
-        note_deny(e.deny, PolicyType::Resource, &mut deny, &mut explicit);
+        note_deny(e.deny, PolicyType::Resource, &mut deny);
         r_any = e.allow;
         r_exact = e.allow_exact;
         r_account = e.allow_account;
@@ -699,13 +705,13 @@ pub fn evaluate<'a>(req: &Request, set: &PolicySet<'a>) -> Decision<'a> {
     for level in &set.rcp {
         for lp in level {
             let e = ev.policy(lp, PolicyType::Rcp);
-            note_deny(e.deny, PolicyType::Rcp, &mut deny, &mut explicit);
+            note_deny(e.deny, PolicyType::Rcp, &mut deny);
         }
     }
     let mut endpoint = Tri::True;
     for lp in &set.endpoints {
         let e = ev.policy(lp, PolicyType::Endpoint);
-        note_deny(e.deny, PolicyType::Endpoint, &mut deny, &mut explicit);
+        note_deny(e.deny, PolicyType::Endpoint, &mut deny);
         endpoint = endpoint.and(e.allow);
     }
     let grant = if is_kms {
@@ -761,7 +767,11 @@ pub fn evaluate<'a>(req: &Request, set: &PolicySet<'a>) -> Decision<'a> {
         // no policy of the account can grant a change to an AWS-managed role
         (DecisionKind::ImplicitDeny, vec![PolicyType::Identity])
     } else if deny.is_true() {
-        explicit.sort();
+        // the policy types with a definite explicit deny, in their order
+        let explicit = PolicyType::ALL
+            .into_iter()
+            .filter(|t| denies[*t as usize].is_true())
+            .collect();
         (DecisionKind::ExplicitDeny, explicit)
     } else if allowed.is_false() {
         let mut b = Vec::new();
@@ -840,5 +850,22 @@ pub fn evaluate<'a>(req: &Request, set: &PolicySet<'a>) -> Decision<'a> {
         unknown_because,
         matched: ev.matched,
         gates,
+    }
+}
+
+#[cfg(test)]
+mod policy_type_tests {
+    use super::PolicyType;
+
+    /// `Gates::denies` is indexed by `PolicyType as usize`, and `blocked_by`
+    /// lists types in `ALL`'s order: both must be the declaration order.
+    #[test]
+    fn all_is_every_type_in_index_and_sort_order() {
+        for (i, t) in PolicyType::ALL.iter().enumerate() {
+            assert_eq!(*t as usize, i);
+        }
+        let mut sorted = PolicyType::ALL;
+        sorted.sort();
+        assert_eq!(sorted, PolicyType::ALL);
     }
 }
