@@ -318,6 +318,7 @@ impl Parser<'_> {
         let open = self.i;
         self.i += 1; // opening quote
         let mut out = String::new();
+        let mut first = true;
         loop {
             let run_start = self.i;
             while let Some(&c) = self.s.get(self.i) {
@@ -325,6 +326,15 @@ impl Parser<'_> {
                     break;
                 }
                 self.i += 1;
+            }
+            if first {
+                first = false;
+                // most strings have no escape: one allocation of their size
+                if self.s.get(self.i) == Some(&b'"') {
+                    let whole = self.text[run_start..self.i].to_string();
+                    self.i += 1;
+                    return Ok(whole);
+                }
             }
             out.push_str(&self.text[run_start..self.i]);
             match self.s.get(self.i) {

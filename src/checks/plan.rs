@@ -601,10 +601,25 @@ pub fn dest_key_name(s: &Snapshot, src_key: &str) -> String {
 /// Decide DK: `destination_key`, else the key id the request sends, else the
 /// destination bucket's default encryption key.
 fn dest_key(s: &Snapshot, dst_enc: Option<&Field<Option<Encryption>>>) -> DestKey {
-    let c = &s.copy;
-    if let Some(k) = &c.destination_key {
+    if let Some(k) = &s.copy.destination_key {
         return DestKey::Key(k.clone());
     }
+    sent_or_default_key(s, dst_enc)
+}
+
+/// The key S3 would use for objects written into the destination, ignoring
+/// `copy.destination_key` (the user's expectation, which XA010 compares with).
+pub fn actual_dest_key(s: &Snapshot) -> DestKey {
+    let dst = s
+        .bucket(&s.copy.destination.bucket)
+        .and_then(|(_, f)| f.value());
+    sent_or_default_key(s, dst.map(|b| &b.encryption))
+}
+
+/// The key id the request sends, else the destination bucket's default
+/// encryption key.
+fn sent_or_default_key(s: &Snapshot, dst_enc: Option<&Field<Option<Encryption>>>) -> DestKey {
+    let c = &s.copy;
     let sse = c.header("x-amz-server-side-encryption");
     if let Some(id) = c.header("x-amz-server-side-encryption-aws-kms-key-id") {
         return resolve_key(s, id);

@@ -40,11 +40,7 @@ pub fn run(c: &Ctx<'_>) -> Finding {
         c.plan.dst_region.as_deref().unwrap_or("REGION")
     );
     // what S3 would use, ignoring copy.destination_key (which is the expectation)
-    let actual = {
-        let mut s2 = c.s.clone();
-        s2.copy.destination_key = None;
-        super::plan::Plan::new(&s2).dest_key
-    };
+    let actual = super::plan::actual_dest_key(c.s);
     match &actual {
         DestKey::NoKms(why) => Finding::new(ID, Status::Fail, format!("objects written into {dst} would not be SSE-KMS: {why}"))
             .with_fix(Some(put_enc(wanted.as_deref().unwrap_or(&placeholder)))),

@@ -171,9 +171,13 @@ async fn gather(
         });
     let b_config = b_config?;
     let a_config = a_config.transpose()?;
-    let session_policy = copy.session_policy.as_ref().map(|d| match &d.raw {
-        crate::snapshot::model::RawPolicy::Text(t) => t.clone(),
-        crate::snapshot::model::RawPolicy::Json(v) => v.to_string(),
+    // a JSON object in the snapshot is sent compact, as AWS would store it
+    let session_policy = copy.session_policy.as_ref().map(|d| match d.raw {
+        crate::snapshot::model::RawPolicy::Text(_) => d.text().to_string(),
+        crate::snapshot::model::RawPolicy::Json => {
+            serde_json::from_str::<serde_json::Value>(d.text())
+                .map_or_else(|_| d.text().to_string(), |v| v.to_string())
+        }
     });
     // B's identity, A's identity and the role's session at once; the first
     // failure to connect ends the run without waiting for the others

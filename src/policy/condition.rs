@@ -588,8 +588,8 @@ impl Compiled {
         match base {
             OpBase::IpAddress | OpBase::NotIpAddress => parse_cidr(text).map(Compiled::Cidr),
             OpBase::ArnEquals | OpBase::ArnLike | OpBase::ArnNotEquals | OpBase::ArnNotLike => {
-                Some(match super::matching::precompile(text, version, true) {
-                    Some(p) => Compiled::Arn(super::matching::ArnPat::new(p)),
+                Some(match super::matching::ArnPat::compile(text, version) {
+                    Some(p) => Compiled::Arn(p),
                     None => Compiled::Template(super::matching::Template::new(text, true)),
                 })
             }

@@ -661,6 +661,30 @@ fn literal_text(ts: &[Tok]) -> Option<String> {
 }
 
 impl ArnPat {
+    /// The precompiled form of an ARN pattern that needs no request context
+    /// (as [`precompile`]), `*`/`?` wildcards on; `None` when it has variables.
+    /// The common shapes (`*`, an exact ARN, an ARN prefix followed by `*`)
+    /// are made from the text without tokenizing it.
+    pub fn compile(text: &str, version: Version) -> Option<ArnPat> {
+        if version != Version::V2008 && text.contains("${") {
+            return None;
+        }
+        let wild = |t: &str| t.bytes().any(|b| b == b'*' || b == b'?');
+        if text == "*" {
+            return Some(ArnPat::Any);
+        }
+        if !wild(text) {
+            return Some(ArnPat::Exact(text.to_string()));
+        }
+        if let Some(head) = text.strip_suffix('*')
+            && !wild(head)
+            && head.bytes().filter(|&b| b == b':').count() >= 5
+        {
+            return Some(ArnPat::Prefix(head.to_string()));
+        }
+        Some(ArnPat::new(literal_pattern(text, true)))
+    }
+
     pub fn new(toks: Pattern) -> ArnPat {
         if toks.as_slice() == [Tok::Star] {
             return ArnPat::Any;
@@ -872,6 +896,11 @@ mod tests {
             "arn:*:s3:::alice-data/*",
             "arn:aws:s3:::alice-data/*:colons",
             "arn:aws",
+            "arn:aws:s3:::alice-data/a?*",
+            "arn:aws:s3:::alice-data/**",
+            "arn:aws:s3::*",
+            "?",
+            "**",
         ];
         let values = [
             "arn:aws:s3:::alice-data",
@@ -896,6 +925,11 @@ mod tests {
         for p in patterns {
             let toks = literal_pattern(p, true);
             let fast = ArnPat::new(toks.clone());
+            assert_eq!(
+                ArnPat::compile(p, Version::V2012).as_ref(),
+                Some(&fast),
+                "{p}: compiled from the text as from its tokens"
+            );
             for v in values {
                 let parts = ArnParts::new(v);
                 assert_eq!(

@@ -137,7 +137,7 @@ fn size_limit(v: &mut Validator<'_>, text: &str, span: Span) {
 /// Prepare what evaluation needs and does not depend on the request, once the
 /// document's Version is known.
 fn precompile(p: &mut Policy) {
-    use super::matching::{ActionHint, ActionPat, ArnPat, precompile as pc};
+    use super::matching::{ActionHint, ActionPat, ArnPat};
     use super::model::StatementHint;
     let version = p.version;
     for st in &mut p.statements {
@@ -148,7 +148,7 @@ fn precompile(p: &mut Policy) {
             r.compiled = r
                 .items
                 .iter()
-                .map(|i| pc(&i.value, version, true).map(ArnPat::new))
+                .map(|i| ArnPat::compile(&i.value, version))
                 .collect();
         }
         for c in &mut st.conditions {

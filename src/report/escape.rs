@@ -13,16 +13,36 @@ fn xml_char_ok(c: char) -> bool {
 
 /// Text content of an XML or HTML element.
 pub fn xml_text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            c if xml_char_ok(c) => out.push(c),
-            _ => out.push('\u{FFFD}'),
-        }
+    let mut out = String::with_capacity(s.len() + s.len() / 16);
+    // runs of bytes that need no escape are copied whole; outside ASCII only
+    // U+FFFE and U+FFFF (EF BF BE, EF BF BF) are not XML characters
+    let b = s.as_bytes();
+    let mut run = 0;
+    let mut i = 0;
+    while i < b.len() {
+        let (rep, len) = match b[i] {
+            b'&' => ("&amp;", 1),
+            b'<' => ("&lt;", 1),
+            b'>' => ("&gt;", 1),
+            b'\t' | b'\n' | b'\r' => {
+                i += 1;
+                continue;
+            }
+            c if c < 0x20 => ("\u{FFFD}", 1),
+            0xEF if b.get(i + 1) == Some(&0xBF) && matches!(b.get(i + 2), Some(0xBE | 0xBF)) => {
+                ("\u{FFFD}", 3)
+            }
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        out.push_str(&s[run..i]);
+        out.push_str(rep);
+        i += len;
+        run = i;
     }
+    out.push_str(&s[run..]);
     out
 }
 
@@ -165,6 +185,31 @@ mod tests {
         assert_eq!(xml_attr("\"x'\ny"), "&quot;x&#39;&#10;y");
         assert_eq!(xml_text("bell\u{7}"), "bell\u{FFFD}");
         assert_eq!(xml_text("tab\tok’"), "tab\tok’");
+    }
+
+    #[test]
+    fn xml_text_by_bytes_agrees_with_the_xml_character_rule() {
+        let reference = |s: &str| -> String {
+            s.chars()
+                .map(|c| match c {
+                    '&' => "&amp;".to_string(),
+                    '<' => "&lt;".to_string(),
+                    '>' => "&gt;".to_string(),
+                    c if xml_char_ok(c) => c.to_string(),
+                    _ => "\u{FFFD}".to_string(),
+                })
+                .collect()
+        };
+        for s in [
+            "",
+            "plain",
+            "\u{0}\u{1f}\t\n\r\u{7f}\u{85}\u{9f}",
+            "\u{D7FF}\u{E000}\u{FFFD}\u{FFFE}\u{FFFF}\u{10000}\u{1F600}\u{10FFFF}",
+            "\u{EFBF}\u{FFBE}x\u{FFFE}<\u{FFFF}&",
+            "arn:aws:s3:::a/’b’<c>",
+        ] {
+            assert_eq!(xml_text(s), reference(s), "{s:?}");
+        }
     }
 
     #[test]

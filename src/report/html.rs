@@ -119,7 +119,7 @@ fn marked(x: &Excerpt) -> String {
     out
 }
 
-fn finding(out: &mut String, f: &Finding) {
+fn finding(out: &mut String, f: &Finding, parsed: &mut super::locate::Parsed) {
     let _ = writeln!(
         out,
         "<section class=\"finding {}\" id=\"{}\">\n<h3>{} {} <span class=\"slug\">{} — {}</span></h3>",
@@ -138,7 +138,7 @@ fn finding(out: &mut String, f: &Finding) {
         }
         out.push_str("</ul>\n");
     }
-    let (cuts, bare) = excerpts(f);
+    let (cuts, bare) = excerpts(f, parsed);
     if !cuts.is_empty() || !bare.is_empty() {
         out.push_str("<h4>Evidence</h4>\n");
     }
@@ -291,8 +291,9 @@ pub fn render(r: &Report) -> String {
         .collect();
     if !open.is_empty() {
         out.push_str("<h2>Findings and fixes</h2>\n");
+        let mut parsed = super::locate::Parsed::default();
         for f in open {
-            finding(&mut out, f);
+            finding(&mut out, f, &mut parsed);
         }
     }
     if !r.notes.is_empty() {

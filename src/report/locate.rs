@@ -179,10 +179,15 @@ fn line_end(text: &str, at: usize) -> usize {
     text[at..].find('\n').map_or(text.len(), |p| at + p)
 }
 
+/// The sources evidence cites, parsed once for all the findings of a report
+/// (a 10 MiB snapshot cited by every finding is parsed once, not per finding).
+#[derive(Default)]
+pub struct Parsed(Vec<(Arc<Source>, Option<Node>)>);
+
 /// The excerpts of a finding's evidence (grouped: one per statement) and the
 /// evidence that has no text to show.
-pub fn excerpts(f: &Finding) -> (Vec<Excerpt>, Vec<&Evidence>) {
-    let mut parsed: Vec<(Arc<Source>, Option<Node>)> = Vec::new();
+pub fn excerpts<'f>(f: &'f Finding, parsed: &mut Parsed) -> (Vec<Excerpt>, Vec<&'f Evidence>) {
+    let parsed = &mut parsed.0;
     let mut out: Vec<(usize, Range<usize>, Excerpt)> = Vec::new();
     let mut bare = Vec::new();
     for e in &f.evidence {

@@ -245,7 +245,7 @@ impl Loader {
                 let policy = parse_node(n, self.source.clone(), opts);
                 Some(PolicyDoc {
                     policy,
-                    raw: RawPolicy::Json(n.to_serde()),
+                    raw: RawPolicy::Json,
                     pointer,
                     title,
                 })

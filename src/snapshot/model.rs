@@ -95,15 +95,36 @@ pub struct PolicyDoc {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum RawPolicy {
+    /// The exact string AWS returned.
     Text(String),
-    Json(serde_json::Value),
+    /// A JSON object in the snapshot: its text is the policy's span of its
+    /// source (not copied: a 10 MiB document is held once).
+    Json,
+}
+
+impl PolicyDoc {
+    /// The document's text as it stands in the snapshot: the string AWS
+    /// returned, or the JSON object's own text.
+    pub fn text(&self) -> &str {
+        match &self.raw {
+            RawPolicy::Text(t) => t,
+            RawPolicy::Json => self
+                .policy
+                .source
+                .text
+                .get(self.policy.span.start..self.policy.span.end)
+                .unwrap_or(""),
+        }
+    }
 }
 
 impl Serialize for PolicyDoc {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match &self.raw {
             RawPolicy::Text(t) => s.serialize_str(t),
-            RawPolicy::Json(v) => v.serialize(s),
+            RawPolicy::Json => serde_json::from_str::<serde_json::Value>(self.text())
+                .map_err(serde::ser::Error::custom)?
+                .serialize(s),
         }
     }
 }
