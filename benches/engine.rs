@@ -219,10 +219,48 @@ fn cases(n: usize) -> Vec<Case> {
         .collect()
 }
 
-/// Decisions with policies already parsed: the engine alone.
-#[divan::bench]
-fn evaluate_in_process(bencher: divan::Bencher) {
-    let cases = cases(256);
+/// Sample settings baked in, so a bare `cargo bench --bench engine` measures
+/// every case many times: divan's default of 100 samples of one iteration
+/// each would time 100 decisions of the first two cases only.
+const SAMPLES: u32 = 3000;
+const SAMPLE_SIZE: u32 = 64;
+
+/// Line `i` of the corpus (cycling), parsed as `--batch` parses a line.
+fn line(lines: &[String], i: usize) -> Case {
+    match parse_case("line", &lines[i % lines.len()]) {
+        Ok(c) => c,
+        Err(p) => panic!("generated case is invalid: {}", p.one_line()),
+    }
+}
+
+/// What `--batch` does with each line, without the parsing: the case was just
+/// parsed (outside the timing), so its policies are where the parser left
+/// them, and it is decided once. Each sample is one fresh case, cycling
+/// through the 256.
+#[divan::bench(sample_count = SAMPLES, sample_size = 1)]
+fn decide_after_parse(bencher: divan::Bencher) {
+    let lines = corpus(256);
+    let mut i = 0usize;
+    bencher
+        .counter(divan::counter::ItemsCount::new(1usize))
+        .with_inputs(|| {
+            i += 1;
+            line(&lines, i - 1)
+        })
+        .bench_local_refs(|c| {
+            // decided, read and dropped inside the timing, as `--batch` does
+            let d = c.decide();
+            divan::black_box(&d);
+        });
+}
+
+/// Decisions with policies already parsed: the engine alone, rotating through
+/// `n` cases, so every decision is a different request against different
+/// policies. Up to 32 cases' policies fit in this machine's 2 MiB L2; 256 do
+/// not, and each decision then starts with its policies out of the cache.
+#[divan::bench(sample_count = SAMPLES, sample_size = SAMPLE_SIZE, args = [8, 16, 32, 64, 128, 256])]
+fn evaluate_in_process(bencher: divan::Bencher, n: usize) {
+    let cases = cases(n);
     let sets: Vec<_> = cases.iter().map(|c| (c, c.policy_set())).collect();
     let mut i = 0usize;
     bencher
@@ -237,41 +275,83 @@ fn evaluate_in_process(bencher: divan::Bencher) {
         });
 }
 
-/// The same decisions, each case decided 64 times in a row: its policies are
-/// then in the CPU cache, as they are when `--batch` decides a line right after
-/// parsing it, or when the doctor asks its dozen questions of the same
-/// documents. `evaluate_in_process` above rotates through 256 cases, so each
-/// decision starts with its policies out of the CPU cache.
-#[divan::bench]
+/// The questions the doctor asks of one set of documents: for each case,
+/// eight different requests against its policies (the S3 actions on its
+/// bucket and on several objects, or the KMS actions on its key), 64
+/// decisions in a row before the next case's policies.
+fn questions(c: &Case) -> Vec<xacct::policy::Request> {
+    let r = &c.request;
+    let ask = |action: &str, resource: String| {
+        let mut q = r.clone();
+        q.action = action.to_string();
+        q.resource = resource;
+        q
+    };
+    if r.action.starts_with("kms:") {
+        [
+            "kms:Decrypt",
+            "kms:GenerateDataKey",
+            "kms:DescribeKey",
+            "kms:Encrypt",
+        ]
+        .iter()
+        .flat_map(|a| [ask(a, r.resource.clone()), ask(a, r.resource.clone())])
+        .collect()
+    } else {
+        let bucket = r
+            .resource
+            .trim_start_matches("arn:aws:s3:::")
+            .split('/')
+            .next()
+            .unwrap_or("");
+        let object = |k: &str| format!("arn:aws:s3:::{bucket}/{k}");
+        vec![
+            ask("s3:ListBucket", format!("arn:aws:s3:::{bucket}")),
+            ask("s3:GetObject", object("data/2024/part-1.csv")),
+            ask("s3:GetObject", object("home/alice/notes.txt")),
+            ask("s3:PutObject", object("data/2024/part-2.csv")),
+            ask("s3:GetObjectTagging", object("data/2024/part-1.csv")),
+            ask("s3:DeleteObject", object("tmp/x")),
+            ask("s3:GetObjectVersion", object("data/2024/part-3.csv")),
+            ask("s3:ListBucketVersions", format!("arn:aws:s3:::{bucket}")),
+        ]
+    }
+}
+
+/// The engine with one set of documents in the CPU cache, as the doctor uses
+/// it: each case's policies asked 64 questions in a row, eight different
+/// requests (see `questions`), then the next case's.
+#[divan::bench(sample_count = SAMPLES, sample_size = SAMPLE_SIZE)]
 fn evaluate_in_process_warm(bencher: divan::Bencher) {
     let cases = cases(256);
-    let sets: Vec<_> = cases.iter().map(|c| (c, c.policy_set())).collect();
+    let sets: Vec<_> = cases
+        .iter()
+        .map(|c| (questions(c), c.policy_set()))
+        .collect();
     let mut i = 0usize;
     bencher
         .counter(divan::counter::ItemsCount::new(1usize))
         .bench_local(|| {
-            let (c, set) = &sets[(i / 64) % sets.len()];
+            let (qs, set) = &sets[(i / 64) % sets.len()];
+            let q = &qs[i % qs.len()];
             i += 1;
             // decided, read and dropped inside the timing, as `--batch` and the
             // doctor use a decision
-            let d = xacct::policy::evaluate(&c.request, set);
+            let d = xacct::policy::evaluate(q, set);
             divan::black_box(&d);
         });
 }
 
 /// What `--batch` does per line: parse the JSON case, then decide it.
-#[divan::bench]
+#[divan::bench(sample_count = SAMPLES, sample_size = 1)]
 fn batch_parse_and_decide(bencher: divan::Bencher) {
     let lines = corpus(256);
     let mut i = 0usize;
     bencher
         .counter(divan::counter::ItemsCount::new(1usize))
         .bench_local(|| {
-            let t = &lines[i % lines.len()];
             i += 1;
-            let Ok(c) = parse_case("line", t) else {
-                panic!("generated case is invalid")
-            };
+            let c = line(&lines, i - 1);
             let d = c.decide();
             divan::black_box(&d);
         });
