@@ -290,12 +290,16 @@ fn questions(c: &Case) -> Vec<xacct::policy::Request> {
     if r.action.starts_with("kms:") {
         [
             "kms:Decrypt",
-            "kms:GenerateDataKey",
-            "kms:DescribeKey",
             "kms:Encrypt",
+            "kms:GenerateDataKey",
+            "kms:GenerateDataKeyWithoutPlaintext",
+            "kms:ReEncryptFrom",
+            "kms:ReEncryptTo",
+            "kms:DescribeKey",
+            "kms:CreateGrant",
         ]
         .iter()
-        .flat_map(|a| [ask(a, r.resource.clone()), ask(a, r.resource.clone())])
+        .map(|a| ask(a, r.resource.clone()))
         .collect()
     } else {
         let bucket = r
